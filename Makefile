@@ -1,0 +1,28 @@
+# The course kit's entry points. `make demo` and `make test` set the environment up first if needed.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.setup-stamp
+DEPS   := requirements.txt pyproject.toml setup.py $(wildcard cs231n/*.pyx)
+
+.PHONY: setup demo test lint results bench clean
+
+setup: $(STAMP)
+
+$(STAMP): $(DEPS) setup_env.sh
+	./setup_env.sh
+
+demo: $(STAMP)
+	$(PY) -m cs231n.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check cs231n tests benchmarks
+	$(PY) -m cs231n.grading.lint
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_fast_layers.py
+
+clean:
+	rm -rf build release submitted autograded feedback gradebook.db demo .pytest_cache
