@@ -44,8 +44,15 @@ optionally as 'PYTHON=/path/to/python3.12 ./setup_env.sh'."
 fi
 
 # 2. Up to date already? The stamp records a hash of everything that shapes the environment.
-fingerprint="$(cat requirements.txt pyproject.toml setup.py cs231n/*.pyx 2>/dev/null | "$python" -c \
-  'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+fingerprint="$("$python" - <<'PY'
+import glob, hashlib
+h = hashlib.sha256()
+for name in ["requirements.txt", "pyproject.toml", "setup.py", *sorted(glob.glob("cs231n/*.pyx"))]:
+    with open(name, "rb") as f:
+        h.update(name.encode() + f.read())
+print(h.hexdigest())
+PY
+)"
 if [ "$force" = 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && [ -x "$venv/bin/python" ]; then
   echo "setup_env.sh: .venv is up to date ($("$venv/bin/python" --version))."
 else
