@@ -1,0 +1,103 @@
+"""Command line of the data layer.
+
+python -m cs231n.data download cifar10     # fetch, verify and unpack the official archive
+python -m cs231n.data info                 # what is present, where, and what "auto" would use
+python -m cs231n.data --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import download as dl
+from .errors import DatasetError
+from .paths import CIFAR10_BATCH_FILES, DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir
+
+
+def _info() -> int:
+    """Print where data lives and what is there."""
+    print(
+        f"data dir:       {data_dir()}" + ("  (CS231N_DATA_DIR)" if os.environ.get("CS231N_DATA_DIR") else "")
+    )
+    root = cifar10_dir()
+    from_env = "  (CS231N_CIFAR10_DIR)" if os.environ.get("CS231N_CIFAR10_DIR") else ""
+    if cifar10_present(root):
+        mb = sum((root / n).stat().st_size for n in CIFAR10_BATCH_FILES) / 1e6
+        print(f"CIFAR-10:       present at {root}{from_env} ({mb:.0f} MB in batch files)")
+    else:
+        print(f"CIFAR-10:       not present (looked in {root}{from_env}); run `{DOWNLOAD_COMMAND}`")
+    part = data_dir() / (dl.CIFAR10_ARCHIVE + ".part")
+    if part.is_file():
+        print(
+            f"partial download: {part} ({part.stat().st_size / 1e6:.1f} MB; the download command resumes it)"
+        )
+    caches = sorted(data_dir().glob("synthetic-cifar10-*.npz")) if data_dir().is_dir() else []
+    for cache in caches:
+        print(f"synthetic cache: {cache} ({cache.stat().st_size / 1e6:.0f} MB)")
+    if not caches:
+        print("synthetic cache: none yet (made on first use)")
+    forced = os.environ.get("CS231N_DATASET", "").strip()
+    auto = "cifar10" if cifar10_present(root) else "synthetic"
+    if forced:
+        print(f"dataset used:   CS231N_DATASET={forced}")
+    else:
+        print(f"dataset used:   {auto} (dataset='auto'; set CS231N_DATASET to force one)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Entry point of `python -m cs231n.data`.
+
+    Inputs:
+    - argv: arguments without the program name; default sys.argv[1:].
+
+    Returns:
+    - int: the process exit code (0 on success, 1 on a data-layer error).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m cs231n.data",
+        description="Fetch and inspect the course datasets.",
+        epilog="Environment: CS231N_DATA_DIR (data dir), CS231N_CIFAR10_DIR (an existing "
+        "cifar-10-batches-py folder), CS231N_DATASET (auto|cifar10|synthetic), "
+        "CS231N_CIFAR10_URL (download mirror).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p_dl = sub.add_parser("download", help="download, verify and unpack a dataset")
+    p_dl.add_argument("name", choices=["cifar10"], help="dataset to fetch")
+    p_dl.add_argument(
+        "--dir", type=Path, default=None, help="data dir (default: CS231N_DATA_DIR or cs231n/datasets)"
+    )
+    p_dl.add_argument(
+        "--url", default=None, help="archive URL (default: CS231N_CIFAR10_URL or the official one)"
+    )
+    p_dl.add_argument("--force", action="store_true", help="fetch and unpack again even if present")
+    p_dl.add_argument("--keep-archive", action="store_true", help="keep the .tar.gz after unpacking")
+    p_dl.add_argument("--quiet", action="store_true", help="no progress output")
+    sub.add_parser("info", help="show where the data lives and what is present")
+    args = parser.parse_args(argv)
+
+    if args.command == "info":
+        return _info()
+    try:
+        dl.download_cifar10(
+            dest_dir=args.dir,
+            url=args.url,
+            force=args.force,
+            keep_archive=args.keep_archive,
+            progress=not args.quiet,
+        )
+    except DatasetError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; run the same command again to resume the download", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""Downloading and unpacking the official CIFAR-10 archive, with the standard library only.
+
+    download_cifar10()      # -> <data dir>/cifar-10-batches-py
+
+What it guarantees:
+- The archive is written to `<archive>.part` and renamed only once its size, MD5 and SHA-256 match
+  the published ones; a mismatch deletes the bad file and raises ChecksumError.
+- An interrupted download resumes with an HTTP Range request (within the same call, and on the next
+  call from the leftover `.part`); a server that ignores Range, or a `.part` larger than the archive,
+  restarts cleanly from byte 0.
+- Extraction goes to a temporary folder next to the destination, which is renamed into place only
+  when complete, so a half-extracted `cifar-10-batches-py` never exists. Unsafe tar members
+  (absolute paths, `..`, links, devices) are refused.
+- An archive downloaded by hand and placed at `<data dir>/cifar-10-python.tar.gz` is verified and
+  used without any network access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path, PurePosixPath
+from typing import TextIO
+
+from .errors import ChecksumError, DownloadError
+from .paths import CIFAR10_BATCH_FILES, CIFAR10_FOLDER, DOWNLOAD_COMMAND, data_dir
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_SIZE = 170498071  # bytes, as published on https://www.cs.toronto.edu/~kriz/cifar.html
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"  # published on the same page
+CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"  # as Keras pins it
+
+_CHUNK = 1 << 16
+_USER_AGENT = "cs231n-kit-downloader/1.0 (+python urllib)"
+
+
+class _Interrupted(Exception):
+    """The connection ended before the whole file arrived (the .part is kept for resuming)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Progress display
+# ----------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """One updating line on a terminal; a line every 10% (or every 30 s) otherwise."""
+
+    def __init__(self, total: int | None, stream: TextIO | None, enabled: bool = True):
+        self.total = total
+        self.stream = stream if stream is not None else sys.stdout
+        self.enabled = enabled
+        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.monotonic()
+        self.last_line = self.start
+        self.last_decile = -1
+        self.start_bytes: int | None = None
+
+    def _text(self, done: int) -> str:
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = (done - (self.start_bytes or 0)) / elapsed
+        if self.total:
+            head = f"{100 * done / self.total:5.1f}% {done / 1e6:7.1f} / {self.total / 1e6:.1f} MB"
+        else:
+            head = f"{done / 1e6:7.1f} MB"
+        return f"  {head}  {rate / 1e6:6.2f} MB/s"
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        if self.start_bytes is None:
+            self.start_bytes = done
+        if self.tty:
+            self.stream.write("\r" + self._text(done))
+            self.stream.flush()
+            return
+        now = time.monotonic()
+        decile = int(10 * done / self.total) if self.total else -1
+        if decile > self.last_decile or now - self.last_line > 30:
+            self.last_decile, self.last_line = decile, now
+            print(self._text(done), file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def say(self, message: str) -> None:
+        if self.enabled:
+            print(message, file=self.stream, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Download with resume
+# ----------------------------------------------------------------------------------------------
+
+
+def _offline_message(url: str, reason: object, archive: Path, size: int | None, md5: str | None) -> str:
+    about = f" ({size / 1e6:.0f} MB" + (f", MD5 {md5})" if md5 else ")") if size else ""
+    return (
+        f"Could not download {url}: {reason}. Check the internet connection (or proxy settings) and "
+        f"run `{DOWNLOAD_COMMAND}` again; an interrupted download resumes where it stopped. "
+        f"Alternatively, download the file by hand from {url}{about} and put it at {archive}; "
+        f"the same command then verifies and unpacks it without using the network."
+    )
+
+
+def _request(url: str, offset: int, timeout: float):
+    """Open url, asking for bytes from `offset` on when offset > 0. Returns the response."""
+    headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
+    if offset > 0:
+        headers["Range"] = f"bytes={offset}-"
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+
+
+def _resume_offset(resp, offset: int) -> int:
+    """Where the response's body starts: `offset` for a matching 206 answer, 0 for a full one."""
+    if offset > 0 and resp.status == 206:
+        content_range = resp.headers.get("Content-Range", "")  # "bytes START-END/TOTAL"
+        try:
+            start = int(content_range.split()[1].split("-")[0])
+        except (IndexError, ValueError):
+            start = -1
+        if start == offset:
+            return offset
+        raise _Interrupted(f"server answered a Range request with Content-Range {content_range!r}")
+    return 0
+
+
+def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress: _Progress) -> None:
+    """
+    One HTTP request: append to `part` (resuming) or rewrite it from byte 0.
+
+    Raises _Interrupted when the body ends early or the connection drops, so the caller can retry.
+    """
+    offset = part.stat().st_size if part.exists() else 0
+    if size is not None and offset >= size:  # complete already (verified later) or oversized
+        if offset == size:
+            return
+        part.unlink()
+        offset = 0
+    try:
+        resp = _request(url, offset, timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and offset > 0:  # range not satisfiable: the .part is unusable
+            part.unlink()
+            raise _Interrupted("server refused to resume (HTTP 416); restarting") from e
+        raise
+    with resp:
+        start = _resume_offset(resp, offset)
+        length = resp.headers.get("Content-Length")
+        expected_total = start + int(length) if length is not None else size
+        if size is not None and expected_total is not None and expected_total != size:
+            raise ChecksumError(
+                f"{url} announces {expected_total} bytes, expected {size}: not the published file."
+            )
+        done = start
+        progress.update(done)
+        try:
+            with open(part, "ab" if start else "wb") as f:  # "wb" restarts cleanly from byte 0
+                while chunk := resp.read(_CHUNK):
+                    f.write(chunk)
+                    done += len(chunk)
+                    if size is not None and done > size:
+                        f.close()
+                        part.unlink()
+                        raise ChecksumError(
+                            f"{url} sent more than the expected {size} bytes; deleted {part}."
+                        )
+                    progress.update(done)
+        except (TimeoutError, http.client.HTTPException, ConnectionError) as e:
+            raise _Interrupted(f"connection lost after {done} bytes ({type(e).__name__})") from e
+    if expected_total is not None and done < expected_total:
+        raise _Interrupted(f"connection closed after {done} of {expected_total} bytes")
+
+
+def _digests(path: Path) -> tuple[str, str]:
+    md5, sha256 = hashlib.md5(), hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            md5.update(block)
+            sha256.update(block)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+def verify_file(path: Path, size: int | None, md5: str | None, sha256: str | None) -> None:
+    """
+    Check a file's size and digests; on mismatch delete it and raise ChecksumError.
+
+    Inputs:
+    - path: the file.
+    - size, md5, sha256: expected values (hex digests); None skips that check.
+    """
+    actual_size = path.stat().st_size
+    problems = []
+    if size is not None and actual_size != size:
+        problems.append(f"size {actual_size} bytes, expected {size}")
+    else:
+        actual_md5, actual_sha = _digests(path)
+        if md5 and actual_md5 != md5.lower():
+            problems.append(f"MD5 {actual_md5}, expected {md5}")
+        if sha256 and actual_sha != sha256.lower():
+            problems.append(f"SHA-256 {actual_sha}, expected {sha256}")
+    if problems:
+        path.unlink()
+        raise ChecksumError(
+            f"{path} is not the published file ({'; '.join(problems)}); it was deleted. "
+            f"Run `{DOWNLOAD_COMMAND}` again; if this repeats, something between you and the server "
+            f"alters the download."
+        )
+
+
+def download_file(
+    url: str,
+    dest: Path,
+    size: int | None = None,
+    md5: str | None = None,
+    sha256: str | None = None,
+    timeout: float = 60.0,
+    attempts: int = 5,
+    progress: bool = True,
+    stream: TextIO | None = None,
+) -> Path:
+    """
+    Download url to dest through `dest.part`, resuming after interruptions, then verify it.
+
+    Inputs:
+    - url: http(s) URL.
+    - dest: final path; written only once verified.
+    - size, md5, sha256: expected size in bytes and hex digests (None skips a check).
+    - timeout: seconds without data before a connection counts as lost.
+    - attempts: requests to make in total, each resuming where the previous one stopped.
+    - progress: show progress on `stream` (default stdout).
+
+    Returns:
+    - dest.
+
+    Raises:
+    - DownloadError: network failure (message says how to download by hand); ChecksumError: the
+      bytes are not the published ones (the bad file is deleted).
+    """
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    bar = _Progress(size, stream, enabled=progress)
+    bar.say(f"Downloading {url}\n  to {dest}")
+    for attempt in range(1, attempts + 1):
+        try:
+            _fetch_once(url, part, size, timeout, bar)
+            break
+        except _Interrupted as e:
+            bar.finish()
+            if attempt == attempts:
+                raise DownloadError(
+                    _offline_message(url, f"{e}, after {attempts} attempts", dest, size, md5)
+                ) from e
+            bar.say(f"  {e}; resuming (attempt {attempt + 1} of {attempts})")
+            time.sleep(min(0.2 * attempt, 2.0))
+        except urllib.error.HTTPError as e:
+            bar.finish()
+            raise DownloadError(_offline_message(url, f"HTTP {e.code} {e.reason}", dest, size, md5)) from e
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            bar.finish()
+            if isinstance(e, DownloadError):
+                raise
+            reason = getattr(e, "reason", e)
+            raise DownloadError(_offline_message(url, reason, dest, size, md5)) from e
+    bar.finish()
+    bar.say("  verifying size and checksums")
+    verify_file(part, size, md5, sha256)
+    os.replace(part, dest)
+    return dest
+
+
+# ----------------------------------------------------------------------------------------------
+# Safe extraction
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
+    """Refuse members that could write outside the target folder or are not plain files/folders."""
+    name = PurePosixPath(member.name)
+    if name.is_absolute() or ".." in name.parts or member.name.startswith(("/", "\\")):
+        raise DownloadError(f"{archive}: refusing unsafe member path {member.name!r}")
+    if not (member.isfile() or member.isdir()):
+        raise DownloadError(f"{archive}: refusing member {member.name!r} (links and devices are not allowed)")
+
+
+def extract_archive(archive: Path, dest_parent: Path, folder: str, required: tuple[str, ...]) -> Path:
+    """
+    Unpack `folder/` from a .tar.gz into dest_parent atomically.
+
+    Inputs:
+    - archive: the verified .tar.gz.
+    - dest_parent: where `folder` will appear.
+    - folder: the top-level folder the archive holds (e.g. "cifar-10-batches-py").
+    - required: files that must be inside `folder` for the extraction to count as complete.
+
+    Returns:
+    - dest_parent / folder, which is complete when it exists: the files are extracted into a
+      temporary folder beside it first and renamed into place in one step (an existing folder
+      there is replaced).
+    """
+    dest_parent.mkdir(parents=True, exist_ok=True)
+    final = dest_parent / folder
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder}-extract-", dir=dest_parent))
+    try:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                members = tar.getmembers()
+                for m in members:
+                    _check_member(m, archive)
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(tmp, members=members, filter="data")
+                else:  # pragma: no cover - Python < 3.11.4
+                    tar.extractall(tmp, members=members)
+        except (tarfile.TarError, EOFError, OSError) as e:
+            if isinstance(e, DownloadError):
+                raise
+            raise DownloadError(
+                f"{archive} could not be unpacked ({e}); delete it and download again."
+            ) from e
+        unpacked = tmp / folder
+        absent = [name for name in required if not (unpacked / name).is_file()]
+        if absent:
+            raise DownloadError(
+                f"{archive} does not hold {folder}/{', '.join(absent)}: not the expected archive."
+            )
+        if final.exists():  # replace an older copy: move it aside first, then swap in the new one
+            os.replace(final, tmp / "previous")
+        os.replace(unpacked, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+# ----------------------------------------------------------------------------------------------
+# CIFAR-10
+# ----------------------------------------------------------------------------------------------
+
+
+def download_cifar10(
+    dest_dir: str | os.PathLike | None = None,
+    url: str | None = None,
+    size: int | None = CIFAR10_SIZE,
+    md5: str | None = CIFAR10_MD5,
+    sha256: str | None = CIFAR10_SHA256,
+    force: bool = False,
+    keep_archive: bool = False,
+    timeout: float = 60.0,
+    attempts: int = 5,
+    progress: bool = True,
+    stream: TextIO | None = None,
+) -> Path:
+    """
+    Fetch, verify and unpack the official CIFAR-10 python archive.
+
+    Inputs:
+    - dest_dir: the data dir; default `paths.data_dir()` (env CS231N_DATA_DIR, else cs231n/datasets).
+    - url: archive URL; default env CS231N_CIFAR10_URL, else the official CIFAR10_URL.
+    - size, md5, sha256: expected archive size and digests (None skips a check; tests pass their own).
+    - force: download and unpack again even if the folder exists.
+    - keep_archive: keep the .tar.gz after unpacking (it is deleted by default: 170 MB).
+    - timeout, attempts: network patience (see `download_file`).
+    - progress, stream: progress display (default on, to stdout).
+
+    Returns:
+    - Path of the complete `cifar-10-batches-py` folder inside dest_dir.
+    """
+    dest_dir = Path(dest_dir) if dest_dir is not None else data_dir()
+    url = url or os.environ.get("CS231N_CIFAR10_URL", "").strip() or CIFAR10_URL
+    final = dest_dir / CIFAR10_FOLDER
+    out = stream if stream is not None else sys.stdout
+    if not force and all((final / name).is_file() for name in CIFAR10_BATCH_FILES):
+        if progress:
+            print(f"CIFAR-10 is already at {final} (use --force to fetch it again).", file=out)
+        return final
+
+    archive = dest_dir / CIFAR10_ARCHIVE
+    if archive.is_file() and not force:
+        if progress:
+            print(f"Using the archive already at {archive}; verifying it.", file=out, flush=True)
+        verify_file(archive, size, md5, sha256)
+    else:
+        download_file(url, archive, size, md5, sha256, timeout, attempts, progress, stream)
+    if progress:
+        print(f"Unpacking into {final}", file=out, flush=True)
+    extract_archive(archive, dest_dir, CIFAR10_FOLDER, CIFAR10_BATCH_FILES)
+    if not keep_archive:
+        archive.unlink(missing_ok=True)
+    if progress:
+        print(f"Done: CIFAR-10 is at {final}", file=out, flush=True)
+    return final
