@@ -1,0 +1,363 @@
+"""Fast convolution and max-pooling layers (given code, assignment 2).
+
+The same API as the original CS231n kit:
+
+    out, cache = conv_forward_fast(x, w, b, conv_param)      conv_param = {"stride": s, "pad": p}
+    dx, dw, db = conv_backward_fast(dout, cache)
+    out, cache = max_pool_forward_fast(x, pool_param)        pool_param = {"pool_height": ph,
+    dx = max_pool_backward_fast(dout, cache)                               "pool_width": pw, "stride": s}
+
+Convolution is im2col + one batched matrix multiply: the input windows are copied into a column
+matrix of shape (N, C * HH * WW, Ho * Wo) and w.reshape(F, C * HH * WW) @ cols writes the output. The
+backward pass multiplies by the transposes and folds the column gradient back with col2im. The copies
+come from the compiled `cs231n.im2col_cython` when it is built ("cython" backend) and from the
+pure-NumPy `cs231n.im2col` otherwise ("numpy" backend); `BACKEND` says which one is in use, and the
+environment variable CS231N_FAST_BACKEND=numpy forces the fallback.
+
+Max pooling takes the elementwise maximum of the pool_height * pool_width strided views of the input
+(one per position in the window), which is much faster than reducing a reshaped array. When the
+windows tile the input exactly (pool_height == pool_width == stride) the views come from the reshape
+(N, C, Ho, ph, Wo, pw); otherwise they are strided slices, which also handles overlapping windows.
+
+Ties in max pooling: the whole upstream gradient of a window goes to the FIRST maximal entry of that
+window in row-major order (the one np.argmax would pick, as PyTorch does), never split or duplicated.
+
+Any stride, padding, non-square inputs and filters work; float32 and float64 inputs keep their dtype
+(other dtypes are converted to float64). Shapes that don't fit raise ValueError naming the shapes.
+
+Large column buffers are reused between calls (see `_WorkspacePool`): allocating fresh ones makes the
+operating system hand out new zeroed pages on every call, which can double the cost of a layer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+
+from cs231n import im2col as _numpy_ops
+
+__all__ = [
+    "BACKEND",
+    "conv_backward_fast",
+    "conv_forward_fast",
+    "max_pool_backward_fast",
+    "max_pool_forward_fast",
+    "set_backend",
+]
+
+REBUILD_HINT = "./setup_env.sh --force (or: pip install -e .)"
+
+try:
+    from cs231n import im2col_cython as _cython_ops
+except ImportError:
+    _cython_ops = None
+
+
+def _backend_from_env() -> str:
+    wanted = os.environ.get("CS231N_FAST_BACKEND", "").strip().lower()
+    if wanted not in ("", "cython", "numpy"):
+        raise ValueError(f"CS231N_FAST_BACKEND must be 'cython' or 'numpy'; got {wanted!r}")
+    if wanted == "numpy":
+        return "numpy"
+    if _cython_ops is None:
+        # A notice for humans, printed once to stdout (notebook test cells must keep stderr clean).
+        print(
+            "cs231n.fast_layers: the compiled im2col extension is not built, so the slower NumPy "
+            f"fallback is used; to build it run {REBUILD_HINT}"
+        )
+        return "numpy"
+    return "cython"
+
+
+BACKEND: str = _backend_from_env()
+_ops: Any = _cython_ops if BACKEND == "cython" else _numpy_ops
+
+
+def set_backend(name: str) -> None:
+    """
+    Choose the im2col / col2im implementation used by the convolution layers (tests, benchmarks).
+
+    Inputs:
+    - name: "cython" (the compiled extension; ImportError if it is not built) or "numpy"
+    """
+    global BACKEND, _ops
+    if name == "numpy":
+        _ops = _numpy_ops
+    elif name == "cython":
+        if _cython_ops is None:
+            raise ImportError(f"cs231n.im2col_cython is not built; build it with {REBUILD_HINT}")
+        _ops = _cython_ops
+    else:
+        raise ValueError(f"backend must be 'cython' or 'numpy'; got {name!r}")
+    BACKEND = name
+
+
+class _WorkspacePool:
+    """
+    Scratch arrays kept between calls, keyed by (shape, dtype).
+
+    A pooled array is handed out again only when nothing outside the pool refers to it any more (its
+    reference count, which also counts every NumPy view of it, is back to the pool's own). So a
+    column buffer stored in a forward cache stays untouched for as long as that cache is alive, and
+    is recycled once the cache is dropped. Free buffers of other shapes are evicted first when the
+    pool would exceed `max_bytes`; past that, fresh unpooled arrays are returned.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._buffers: dict[tuple, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+        probe = [np.empty(0)]
+        self._free_refcount = self._refcount(probe, 0)
+
+    @staticmethod
+    def _refcount(buffers: list[np.ndarray], i: int) -> int:
+        return sys.getrefcount(buffers[i])
+
+    def _is_free(self, buffers: list[np.ndarray], i: int) -> bool:
+        return self._refcount(buffers, i) == self._free_refcount
+
+    def _pooled_bytes(self) -> int:
+        return sum(b.nbytes for bufs in self._buffers.values() for b in bufs)
+
+    def get(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """An uninitialised C-contiguous array of this shape and dtype that nobody else uses."""
+        key = (tuple(shape), np.dtype(dtype).str)
+        with self._lock:
+            buffers = self._buffers.setdefault(key, [])
+            for i in range(len(buffers)):
+                if self._is_free(buffers, i):
+                    return buffers[i]
+            nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+            for other, bufs in list(self._buffers.items()):
+                if self._pooled_bytes() + nbytes <= self.max_bytes:
+                    break
+                if other != key:
+                    busy = [j for j in range(len(bufs)) if not self._is_free(bufs, j)]
+                    self._buffers[other] = [bufs[j] for j in busy]
+            buffer = np.empty(shape, dtype=dtype)
+            if self._pooled_bytes() + nbytes <= self.max_bytes:
+                buffers.append(buffer)
+            return buffer
+
+
+_workspaces = _WorkspacePool(max_bytes=1 << 30)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Argument checking
+
+
+def _float_array(a: Any, dtype: np.dtype | None = None) -> np.ndarray:
+    """a as a C-contiguous array of `dtype`, or of its own dtype if float32/float64 (else float64)."""
+    a = np.asarray(a)
+    if dtype is None:
+        dtype = a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _int_param(params: dict, key: str, where: str) -> int:
+    if key not in params:
+        raise ValueError(f"{where} needs the key {key!r}; got {dict(params)}")
+    value = params[key]
+    if isinstance(value, bool) or int(value) != value:
+        raise ValueError(f"{where}[{key!r}] must be an integer; got {value!r}")
+    return int(value)
+
+
+def _output_size(H: int, W: int, HH: int, WW: int, pad: int, stride: int, what: str) -> tuple[int, int]:
+    try:
+        return _numpy_ops.output_size(H, W, HH, WW, pad, stride)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Convolution
+
+
+def conv_forward_fast(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict
+) -> tuple[np.ndarray, tuple]:
+    """
+    Forward pass of a convolutional layer (im2col + batched matrix multiply).
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - w: Filter weights of shape (F, C, HH, WW)
+    - b: Biases of shape (F,)
+    - conv_param: Dictionary with the keys
+      - 'stride': Number of pixels between adjacent receptive fields, horizontally and vertically
+      - 'pad': Number of zeros added on each side of both spatial axes of the input
+
+    Computed in x's dtype if it is float32 or float64 (otherwise float64); w and b are cast to it.
+
+    Returns a tuple of:
+    - out: Output data of shape (N, F, Ho, Wo) where
+      Ho = 1 + (H + 2 * pad - HH) // stride and Wo = 1 + (W + 2 * pad - WW) // stride
+    - cache: Values needed by conv_backward_fast
+
+    Raises ValueError (naming the shapes) if the channels differ, b is not (F,), or a window sweep
+    does not fit exactly, i.e. (H + 2 * pad - HH) or (W + 2 * pad - WW) is not divisible by stride.
+    """
+    x = _float_array(x)
+    w = _float_array(w, x.dtype)
+    b = _float_array(b, x.dtype)
+    stride = _int_param(conv_param, "stride", "conv_param")
+    pad = _int_param(conv_param, "pad", "conv_param")
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"conv needs x (N, C, H, W) and w (F, C, HH, WW); got x {x.shape}, w {w.shape}")
+    N, C, H, W = x.shape
+    F, Cw, HH, WW = w.shape
+    if Cw != C:
+        raise ValueError(f"channel mismatch: x {x.shape} has {C} channels, w {w.shape} has {Cw}")
+    if b.shape != (F,):
+        raise ValueError(f"b must have shape ({F},) for w {w.shape}; got {b.shape}")
+    what = f"conv with x {x.shape}, w {w.shape}, stride={stride}, pad={pad}"
+    Ho, Wo = _output_size(H, W, HH, WW, pad, stride, what)
+    K, P = C * HH * WW, Ho * Wo
+
+    # The bias trick: cols gets a row of ones and the weights a column of biases, so one matrix
+    # multiply adds the biases too. cols is owned by the cache until the cache is dropped.
+    cols = _workspaces.get((N, K + 1, P), x.dtype)
+    _ops.im2col(x, HH, WW, pad, stride, out=cols, ones_row=True)
+    wb = np.concatenate([w.reshape(F, K), b.reshape(F, 1)], axis=1)  # (F, K + 1)
+    out = np.empty((N, F, Ho, Wo), dtype=x.dtype)
+    # (F, K + 1) @ (N, K + 1, P) -> (N, F, P): one GEMM per image, straight into the NCHW output.
+    np.matmul(wb, cols, out=out.reshape(N, F, P))
+    cache = (x.shape, w, cols, stride, pad)
+    return out, cache
+
+
+def conv_backward_fast(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Backward pass of conv_forward_fast.
+
+    Inputs:
+    - dout: Upstream derivatives of shape (N, F, Ho, Wo)
+    - cache: The cache returned by conv_forward_fast (it may be used more than once)
+
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of shape (N, C, H, W)
+    - dw: Gradient with respect to w, of shape (F, C, HH, WW)
+    - db: Gradient with respect to b, of shape (F,)
+    All three in the dtype the forward pass computed in.
+    """
+    x_shape, w, cols, stride, pad = cache
+    N, K1, P = cols.shape  # K1 = K + 1: the last row of cols is all ones (the bias trick)
+    F, _, HH, WW = w.shape
+    K = K1 - 1
+    dout = _float_array(dout, cols.dtype)
+    if dout.size != N * F * P or dout.shape[:2] != (N, F):
+        raise ValueError(f"dout must have shape ({N}, {F}, Ho, Wo) with Ho * Wo = {P}; got {dout.shape}")
+    dout3 = dout.reshape(N, F, P)
+
+    # [dw | db] = sum_n dout[n] @ cols[n].T: N small GEMMs into a scratch (N, F, K + 1), then a
+    # sum over n. The ones row of cols makes the last column the bias gradient.
+    dwb_per_image = _workspaces.get((N, F, K1), cols.dtype)
+    np.matmul(dout3, cols.transpose(0, 2, 1), out=dwb_per_image)
+    dwb = dwb_per_image.sum(axis=0)
+    dw = dwb[:, :K].reshape(w.shape)
+    db = dwb[:, K].copy()
+    # dcols = w.T @ dout for every image, then folded back onto the input grid.
+    dcols = _workspaces.get((N, K, P), cols.dtype)
+    np.matmul(w.reshape(F, K).T, dout3, out=dcols)
+    dx = _ops.col2im(dcols, x_shape, HH, WW, pad, stride, out=np.zeros(x_shape, dtype=cols.dtype))
+    return dx, dw, db
+
+
+# ----------------------------------------------------------------------------------------------------
+# Max pooling
+
+
+def _pool_views(a: np.ndarray, ph: int, pw: int, stride: int, Ho: int, Wo: int, tiles: bool):
+    """
+    The ph * pw strided views of a (N, C, H, W) array, one per window position (i, j), in row-major
+    order: view[n, c, oh, ow] = a[n, c, oh * stride + i, ow * stride + j], each of shape (N, C, Ho, Wo).
+    """
+    N, C = a.shape[:2]
+    if tiles:
+        blocks = a.reshape(N, C, Ho, ph, Wo, pw)  # the reshape trick: windows are the (ph, pw) blocks
+        return [blocks[:, :, :, i, :, j] for i in range(ph) for j in range(pw)]
+    return [
+        a[:, :, i : i + stride * (Ho - 1) + 1 : stride, j : j + stride * (Wo - 1) + 1 : stride]
+        for i in range(ph)
+        for j in range(pw)
+    ]
+
+
+def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, tuple]:
+    """
+    Forward pass of a max-pooling layer.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - pool_param: Dictionary with the keys
+      - 'pool_height': The height of each pooling region
+      - 'pool_width': The width of each pooling region
+      - 'stride': The distance between adjacent pooling regions
+
+    Returns a tuple of:
+    - out: Output data of shape (N, C, Ho, Wo) where
+      Ho = 1 + (H - pool_height) // stride and Wo = 1 + (W - pool_width) // stride
+    - cache: Values needed by max_pool_backward_fast
+
+    Raises ValueError (naming the shapes) if (H - pool_height) or (W - pool_width) is not divisible
+    by stride, or the window is larger than the input.
+    """
+    x = _float_array(x)
+    ph = _int_param(pool_param, "pool_height", "pool_param")
+    pw = _int_param(pool_param, "pool_width", "pool_param")
+    stride = _int_param(pool_param, "stride", "pool_param")
+    if x.ndim != 4:
+        raise ValueError(f"max pooling needs x of shape (N, C, H, W); got {x.shape}")
+    N, C, H, W = x.shape
+    what = f"max pool {ph}x{pw} with stride {stride} on x {x.shape}"
+    Ho, Wo = _output_size(H, W, ph, pw, 0, stride, what)
+    tiles = ph == pw == stride
+
+    views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
+    cache = (x, out, ph, pw, stride, tiles)
+    return out, cache
+
+
+def max_pool_backward_fast(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """
+    Backward pass of max_pool_forward_fast.
+
+    Each window passes its whole upstream derivative to its maximal input; if several entries tie
+    for the maximum, only the first one in row-major order within the window receives it.
+
+    Inputs:
+    - dout: Upstream derivatives of shape (N, C, Ho, Wo)
+    - cache: The cache returned by max_pool_forward_fast
+
+    Returns:
+    - dx: Gradient with respect to x, of shape (N, C, H, W)
+    """
+    x, out, ph, pw, stride, tiles = cache
+    dout = _float_array(dout, x.dtype)
+    if dout.shape != out.shape:
+        raise ValueError(f"dout must have the pooled shape {out.shape}; got {dout.shape}")
+    Ho, Wo = out.shape[2:]
+    dx = np.zeros_like(x)
+    x_views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
+    dx_views = _pool_views(dx, ph, pw, stride, Ho, Wo, tiles)
+    unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum has not been found yet
+    hit = np.empty(out.shape, dtype=bool)
+    for x_view, dx_view in zip(x_views, dx_views, strict=True):
+        np.equal(x_view, out, out=hit)
+        hit &= unclaimed
+        unclaimed ^= hit
+        if tiles:  # disjoint windows: each dx entry belongs to one window
+            np.copyto(dx_view, dout, where=hit)
+        else:  # overlapping windows may route several gradients to the same entry
+            np.add(dx_view, dout, out=dx_view, where=hit)
+    return dx
