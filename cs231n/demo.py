@@ -1,0 +1,60 @@
+"""The demo grading round: ``make demo`` (``python -m cs231n.demo``).
+
+Offline, on the embedded synthetic dataset (unless real CIFAR-10 is present): copies the course into
+a scratch folder, generates every assignment that has notebooks, simulates a small class (a student
+who submits the reference answers, one who submits the untouched release, one with a classic bug in
+every notebook), autogrades them with nbgrader, generates feedback, and prints the gradebook.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+from .grading import course as C
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cs231n.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="scratch course folder (default: demo/ in the repository; wiped first)")
+    parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    root = C.repo_root()
+    assignments = args.assignment or C.assignments_with_notebooks(root)
+    if not assignments:
+        print("demo: no assignment has notebooks yet.")
+        return 1
+    dest = args.dir or root / "demo"
+    print(f"demo: grading round for {', '.join(assignments)} in {dest}")
+    course = C.prepare_course(root, dest, assignments)
+
+    all_grades, failures = {}, []
+    for a in assignments:
+        t = time.perf_counter()
+        print(f"[{a}] generating the student release ...")
+        C.generate(course, a)
+        students = C.demo_class(course, a)
+        C.submit_class(course, a, students)
+        print(f"[{a}] simulated students: " + ", ".join(
+            s.name + ("" if not s.mutants else f" ({', '.join(m.name for m in s.mutants)})") for s in students))
+        runs = C.autograde(course, a, [s.name for s in students])
+        failures += [(a, r) for r in runs if r.returncode != 0]
+        print(f"[{a}] generating feedback ...")
+        C.generate_feedback(course, a)
+        all_grades[a] = C.grades(course, a)
+        print(f"[{a}] done in {time.perf_counter() - t:.1f} s")
+
+    print("\nGradebook (autograded points; inline questions await manual grading):\n")
+    print(C.score_table(all_grades))
+    print(f"\nFeedback: {course / 'feedback'}   Gradebook: {course / 'gradebook.db'}")
+    print(f"Formgrader: cd {course} && jupyter lab   (then Nbgrader > Formgrader)")
+    for a, r in failures:
+        print(f"warning: nbgrader autograde exited {r.returncode} for {r.student} in {a}:\n{r.log[-2000:]}")
+    print(f"Total time: {time.perf_counter() - start:.1f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,189 @@
+"""Run nbgrader rounds on a copy of the course: generate, submit, autograde, feedback, gradebook.
+
+Used by ``make demo`` (``python -m cs231n.demo``) and by the pipeline tests. Every step calls the real
+nbgrader command line in the course folder, exactly as an instructor would.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .simulate import Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
+
+COURSE_FILES = ("nbgrader_config.py",)
+
+
+def repo_root() -> Path:
+    """The course repository this package was installed from (it holds nbgrader_config.py)."""
+    here = Path(__file__).resolve().parents[2]
+    if not (here / "nbgrader_config.py").exists():
+        raise FileNotFoundError(f"no nbgrader_config.py in {here}: run from a clone of the course kit")
+    return here
+
+
+def assignments_with_notebooks(root: Path) -> list[str]:
+    return sorted(p.name for p in root.glob("assignment*") if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def prepare_course(root: Path, dest: Path, assignments: list[str]) -> Path:
+    """Copy the course's configuration, sources and grading material into a fresh folder ``dest``."""
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in COURSE_FILES:
+        shutil.copy2(root / name, dest / name)
+    (dest / "source").mkdir()
+    for a in assignments:
+        shutil.copytree(root / a, dest / a, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        (dest / "source" / a).symlink_to(Path("..") / a)
+    if (root / "grading").is_dir():
+        shutil.copytree(root / "grading", dest / "grading")
+    return dest
+
+
+def nbgrader(course: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in the course folder (with the interpreter running this code)."""
+    bindir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` and kernels from PATH
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    env.pop("NBGRADER_EXECUTION", None)
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def generate(course: Path, assignment: str) -> None:
+    res = nbgrader(course, "generate_assignment", assignment, "--force")
+    if res.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{res.stdout}\n{res.stderr}")
+
+
+def release_notebooks(course: Path, assignment: str) -> dict[str, dict]:
+    return {p.stem: read_nb(p) for p in sorted((course / "release" / assignment).glob("*.ipynb"))}
+
+
+def reference_answers(course: Path, assignment: str) -> dict[str, dict[str, str]]:
+    """notebook -> grade_id -> solved source, from the instructor's source notebooks."""
+    return {p.stem: solution_sources(read_nb(p)) for p in sorted((course / assignment).glob("*.ipynb"))}
+
+
+def submit(course: Path, assignment: str, student: str, notebooks: dict[str, dict]) -> None:
+    """Place a student's notebooks where ``nbgrader collect`` would: submitted/<student>/<assignment>/."""
+    folder = course / "submitted" / student / assignment
+    if folder.exists():
+        shutil.rmtree(folder)
+    for name, nb in notebooks.items():
+        write_nb(nb, folder / f"{name}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-01-15 12:00:00.000000 UTC\n")
+
+
+@dataclass
+class Student:
+    """A simulated student: which mutants (classic bugs) they made; None = untouched release."""
+
+    name: str
+    mutants: list[Mutant] | None = field(default_factory=list)
+
+    def notebooks(self, release: dict[str, dict], answers: dict[str, dict[str, str]]) -> dict[str, dict]:
+        if self.mutants is None:
+            return release
+        out = {}
+        for nb_name, nb in release.items():
+            mine = answers.get(nb_name, {})
+            for m in self.mutants:
+                if m.notebook == nb_name:
+                    mine = m.apply(mine)
+            out[nb_name] = fill_answers(nb, mine)
+        return out
+
+
+def demo_class(course: Path, assignment: str) -> list[Student]:
+    """A reference student, one who submits the untouched release, and one with a classic bug in every
+    notebook (the first mutant listed for each)."""
+    first: dict[str, Mutant] = {}
+    for m in load_mutants(course, assignment):
+        first.setdefault(m.notebook, m)
+    return [Student("reference"), Student("untouched", None), Student("buggy", list(first.values()))]
+
+
+def submit_class(course: Path, assignment: str, students: list[Student]) -> None:
+    release, answers = release_notebooks(course, assignment), reference_answers(course, assignment)
+    for s in students:
+        submit(course, assignment, s.name, s.notebooks(release, answers))
+
+
+@dataclass
+class GradingRun:
+    student: str
+    seconds: float
+    returncode: int
+    log: str
+
+
+def autograde(course: Path, assignment: str, students: list[str], progress=print) -> list[GradingRun]:
+    """Autograde each student in turn (one nbgrader process each), reporting progress."""
+    runs = []
+    for i, student in enumerate(students, 1):
+        progress(f"  autograding {assignment} for {student} ({i}/{len(students)}) ...")
+        tic = time.perf_counter()
+        res = nbgrader(course, "autograde", assignment, "--student", student, "--force")
+        runs.append(GradingRun(student, time.perf_counter() - tic, res.returncode, res.stdout + res.stderr))
+        status = "ok" if res.returncode == 0 else f"nbgrader exited {res.returncode}"
+        progress(f"    done in {runs[-1].seconds:.1f} s ({status})")
+    return runs
+
+
+def generate_feedback(course: Path, assignment: str) -> None:
+    res = nbgrader(course, "generate_feedback", assignment, "--force")
+    if res.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_feedback {assignment} failed:\n{res.stdout}\n{res.stderr}")
+
+
+@dataclass
+class CellGrade:
+    notebook: str
+    grade_id: str
+    auto_score: float | None
+    max_score: float
+    manual: bool
+
+
+def grades(course: Path, assignment: str) -> dict[str, list[CellGrade]]:
+    """student -> every grade cell's autograded score, read from the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    out: dict[str, list[CellGrade]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(assignment):
+            rows = []
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    manual = g.cell.cell_type == "markdown"
+                    rows.append(CellGrade(nb.name, g.name, g.auto_score, g.max_score, manual))
+            out[sub.student.id] = rows
+    return out
+
+
+def score_table(all_grades: dict[str, dict[str, list[CellGrade]]]) -> str:
+    """A student x notebook table of autograded points, "score/max"; manual points listed apart."""
+    cols = sorted({(a, g.notebook) for a, per in all_grades.items() for rows in per.values() for g in rows})
+    students = sorted({s for per in all_grades.values() for s in per})
+    header = ["student"] + [f"{a}/{nb}" for a, nb in cols] + ["autograded total"]
+    lines = [header]
+    for s in students:
+        row, tot, tot_max = [s], 0.0, 0.0
+        for a, nb in cols:
+            cells = [g for g in all_grades.get(a, {}).get(s, []) if g.notebook == nb and not g.manual]
+            got = sum(g.auto_score or 0 for g in cells)
+            mx = sum(g.max_score for g in cells)
+            tot, tot_max = tot + got, tot_max + mx
+            row.append(f"{got:g}/{mx:g}" if cells else "-")
+        row.append(f"{tot:g}/{tot_max:g}")
+        lines.append(row)
+    widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+    text = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(text)

@@ -1,0 +1,85 @@
+"""An nbgrader ``Execute`` preprocessor that grades a notebook as far as it runs.
+
+Stock nbgrader aborts the whole submission when the kernel dies (``os._exit``, a segfault, running
+out of memory) or stops answering, deletes what it had graded, and leaves the scores of later
+notebooks empty. ``RobustExecute`` instead:
+
+- keeps the outputs (and so the credit) of every cell that ran before the failure;
+- records the failure as an error output in the cell where it happened, where the instructor sees it
+  in formgrader and the student in the feedback;
+- gives every cell that never ran an error output too, so an unexecuted test cell scores zero
+  (nbgrader would count a test cell with no output as passed);
+- turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
+  library warning never zeroes a test cell.
+"""
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool
+
+NOT_RUN = "CellNotRun"
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An error output with a one-line traceback (shown in red by the notebook front ends)."""
+    return NotebookNode(
+        output_type="error", ename=ename, evalue=evalue, traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"]
+    )
+
+
+def is_graded_code_cell(cell: NotebookNode) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade"))
+
+
+class RobustExecute(Execute):
+    """Execute a notebook cell by cell; a dead or unresponsive kernel ends the run, not the grading."""
+
+    relabel_stderr = Bool(
+        True, help="Show stderr text of graded cells as ordinary output instead of failing the test."
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._failure: str | None = None
+        nb, resources = super().preprocess(nb, resources, km)
+        if self._failure:
+            self.log.error("%s", self._failure)
+            resources.setdefault("cs231n", {})["execution_failure"] = self._failure
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._failure:
+            cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
+            cell.execution_count = None
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._failure = f"the kernel died while running cell {index + 1}"
+            cell.outputs.append(error_output("DeadKernelError", self._failure + " (exit, crash or out of memory)"))
+        except CellTimeoutError:
+            self._failure = f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)"
+            cell.outputs.append(error_output("CellTimeoutError", self._failure))
+            self._stop_kernel()
+        if self.relabel_stderr and is_graded_code_cell(cell):
+            for output in cell.outputs:
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    output["name"] = "stdout"
+        return cell, resources
+
+    def _stop_kernel(self):
+        """Kill a kernel that ignores interrupts, so no later cell waits for it."""
+        try:
+            if self.km is not None:
+                self._run_sync(self.km.shutdown_kernel(now=True))
+        except Exception as exc:  # noqa: BLE001 - best effort; the run is over anyway
+            self.log.warning("could not stop the unresponsive kernel: %s", exc)
+
+    @staticmethod
+    def _run_sync(awaitable):
+        from jupyter_core.utils import run_sync
+
+        return run_sync(lambda: awaitable)()

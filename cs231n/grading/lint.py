@@ -1,0 +1,190 @@
+"""Check the authoring conventions (docs/AUTHORING.md) on instructor source notebooks.
+
+    python -m cs231n.grading.lint                    # every assignment*/ *.ipynb under the course root
+    python -m cs231n.grading.lint path/to/nb.ipynb   # some notebooks
+
+Prints one line per problem (``file: cell N 'grade_id': message``) and exits 1 if there is any.
+"""
+
+import ast
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*[a-z0-9]$")
+HEAVY = re.compile(r"\b(num_iters|num_epochs|num_folds)\b")
+
+
+@dataclass
+class Problem:
+    path: Path
+    cell: int | None
+    grade_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "" if self.cell is None else f" cell {self.cell + 1}"
+        gid = f" '{self.grade_id}'" if self.grade_id else ""
+        return f"{self.path}:{where}{gid}: {self.message}"
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _nbgrader(cell: dict) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def kind(cell: dict) -> str:
+    """'answer' (autograded code), 'manual' (graded free text), 'test', 'task' or 'plain'."""
+    m = _nbgrader(cell)
+    if not m:
+        return "plain"
+    if m.get("task"):
+        return "task"
+    if m.get("solution") and m.get("grade"):
+        return "manual"
+    if m.get("solution"):
+        return "answer"
+    if m.get("grade"):
+        return "test"
+    return "plain"
+
+
+def _strip_hidden(source: str) -> str:
+    """The source of a test cell without its hidden region."""
+    return re.sub(rf"{re.escape(BEGIN_HIDDEN)}.*?{re.escape(END_HIDDEN)}", "", source, flags=re.S)
+
+
+def _code_lines(source: str) -> list[str]:
+    return [ln for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+def _last_statement_is_value(source: str) -> bool:
+    """nbgrader reads a number shown by a test cell as partial credit: test cells must end in a
+    statement, or in a call (the check helpers return None)."""
+    try:
+        body = ast.parse("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln
+                                   for ln in source.splitlines())).body
+    except SyntaxError:
+        return False
+    return bool(body) and isinstance(body[-1], ast.Expr) and not isinstance(body[-1].value, ast.Call)
+
+
+def lint_notebook(path: Path) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def report(i, cell, message):
+        problems.append(Problem(path, i, _nbgrader(cell).get("grade_id") if cell else None, message))
+
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        return [Problem(path, None, None, f"not a readable notebook: {exc}")]
+    if nb.get("nbformat") != 4:
+        report(None, None, "must be nbformat 4")
+    if nb.get("metadata", {}).get("kernelspec", {}).get("name") != "python3":
+        report(None, None, "kernelspec must be python3")
+    cells = nb.get("cells", [])
+    seen: dict[str, int] = {}
+    pending_answer: int | None = None
+    hidden_seen_in_block = False
+    any_graded = False
+    text = "\n".join(_source(c) for c in cells)
+
+    for i, cell in enumerate(cells):
+        src, meta, k = _source(cell), _nbgrader(cell), kind(cell)
+        if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            report(i, cell, "has outputs or an execution count: commit notebooks cleared")
+        if k == "plain" and (BEGIN_SOLUTION in src or BEGIN_HIDDEN in src):
+            report(i, cell, "has solution or hidden-test markers but no nbgrader metadata")
+        if k == "plain":
+            continue
+        gid = meta.get("grade_id", "")
+        if not GRADE_ID.match(gid or "") or gid.startswith("cell"):
+            report(i, cell, "grade_id must be a descriptive snake_case name (what it grades)")
+        if gid in seen:
+            report(i, cell, f"duplicate grade_id (also cell {seen[gid] + 1})")
+        seen[gid] = i
+        if meta.get("schema_version") != 3:
+            report(i, cell, "nbgrader schema_version must be 3")
+
+        if k == "answer":
+            any_graded = True
+            if cell.get("cell_type") != "code":
+                report(i, cell, "answer cells must be code cells (free-text answers are manually graded)")
+            elif src.count(BEGIN_SOLUTION) != src.count(END_SOLUTION) or BEGIN_SOLUTION not in src:
+                report(i, cell, "answer cell needs matching ### BEGIN SOLUTION / ### END SOLUTION")
+            if pending_answer is not None:
+                report(pending_answer, cells[pending_answer], "answer cell is not followed by a test cell")
+            pending_answer, hidden_seen_in_block = i, False
+        elif k == "test":
+            any_graded = True
+            if cell.get("cell_type") != "code":
+                report(i, cell, "test cells must be code cells")
+            if not meta.get("locked"):
+                report(i, cell, "test cells must be locked")
+            if not (isinstance(meta.get("points"), int | float) and meta["points"] > 0):
+                report(i, cell, "test cells need points > 0")
+            if BEGIN_SOLUTION in src:
+                report(i, cell, "test cells must not contain solution markers")
+            if pending_answer is None and not hidden_seen_in_block and i > 0 and all(
+                kind(c) != "answer" for c in cells[:i]
+            ):
+                report(i, cell, "test cell comes before any answer cell")
+            if BEGIN_HIDDEN in src:
+                if src.count(BEGIN_HIDDEN) != src.count(END_HIDDEN):
+                    report(i, cell, "unbalanced hidden-test markers")
+                if _code_lines(_strip_hidden(src)):
+                    report(i, cell, "hidden tests go in their own cell (code found outside the hidden region)")
+                hidden_seen_in_block = True
+            else:
+                if hidden_seen_in_block:
+                    report(i, cell, "visible tests must come before the hidden tests of the same answer")
+                if not _code_lines(src):
+                    report(i, cell, "test cell has no code")
+            if _last_statement_is_value(src):
+                report(i, cell, "ends in a bare value, which nbgrader would read as partial credit")
+            if re.search(r"sys\.stderr|warnings\.warn\(", src):
+                report(i, cell, "test cells must not write to stderr")
+            pending_answer = None
+        elif k == "manual":
+            if cell.get("cell_type") != "markdown":
+                report(i, cell, "manually graded answers must be markdown cells (inline questions)")
+            if not (isinstance(meta.get("points"), int | float) and meta["points"] > 0):
+                report(i, cell, "manually graded cells need points > 0")
+
+    if pending_answer is not None:
+        report(pending_answer, cells[pending_answer], "answer cell is not followed by a test cell")
+    if not any_graded:
+        report(None, None, "has no graded cells")
+    unseeded = re.search(r"np\.random\.(rand|randn|randint|choice|permutation|shuffle|normal|uniform)\(", text)
+    if unseeded and not re.search(r"np\.random\.seed\(\s*\d|default_rng\(\s*\d", text):
+        report(None, None, "uses np.random without a fixed seed")
+    if HEAVY.search(text) and "budget(" not in text:
+        report(None, None, "has training loops but no budget(...): heavy cells must shrink in autograde mode")
+    return problems
+
+
+def source_notebooks(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("assignment*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    paths = [Path(a) for a in args] or source_notebooks(Path.cwd())
+    problems = [p for path in paths for p in lint_notebook(path)]
+    for problem in problems:
+        print(problem)
+    print(f"lint: {len(paths)} notebook(s), {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Simulated students for the demo grading round and the pipeline tests.
+
+A simulated submission starts from the *released* notebook (what a student downloads) and fills its
+answer cells:
+
+- ``reference``: every answer cell gets the instructor's solution (markers removed);
+- ``untouched``: the release as it is (every autograded test must score zero);
+- a *mutant*: the reference with one classic bug planted in one answer cell (see ``Mutant``).
+
+Mutants are instructor material (they contain pieces of solutions), so they live in the course's
+``grading/mutants/`` folder, never in this package: ``load_mutants`` reads them from there.
+"""
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SOLUTION_REGION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _grade_id(cell: dict) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def strip_markers(source: str) -> str:
+    """The instructor's solution as a student would have typed it: markers removed."""
+    return SOLUTION_REGION.sub("", source)
+
+
+def solution_sources(source_nb: dict) -> dict[str, str]:
+    """grade_id -> solved source of every answer cell (code or free text) of a source notebook."""
+    out = {}
+    for cell in source_nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta["grade_id"]] = strip_markers(_source(cell))
+    return out
+
+
+def fill_answers(release_nb: dict, answers: dict[str, str]) -> dict:
+    """A copy of a released notebook with the given answer cells replaced (by grade_id)."""
+    nb = copy.deepcopy(release_nb)
+    for cell in nb["cells"]:
+        gid = _grade_id(cell)
+        if gid in answers and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell["source"] = answers[gid]
+    return nb
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One classic bug: in answer cell ``cell`` of ``notebook``, replace ``find`` with ``replace``.
+
+    ``loses`` lists the grade_ids of the test cells that must lose points because of it; every other
+    autograded test must keep its points (one bug, one loss).
+    """
+
+    name: str
+    notebook: str
+    cell: str
+    find: str
+    replace: str
+    loses: tuple[str, ...]
+    description: str = ""
+
+    def apply(self, answers: dict[str, str]) -> dict[str, str]:
+        source = answers[self.cell]
+        if self.find not in source:
+            raise ValueError(f"mutant {self.name}: text to replace not found in {self.notebook}:{self.cell}")
+        return {**answers, self.cell: source.replace(self.find, self.replace, 1)}
+
+
+def load_mutants(course_root: Path, assignment: str) -> list[Mutant]:
+    """The mutants of an assignment, from ``grading/mutants/<assignment>.json`` (empty if none)."""
+    path = Path(course_root) / "grading" / "mutants" / f"{assignment}.json"
+    if not path.exists():
+        return []
+    return [Mutant(**{**m, "loses": tuple(m["loses"])}) for m in json.loads(path.read_text())]
+
+
+def read_nb(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_nb(nb: dict, path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

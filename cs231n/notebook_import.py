@@ -1,0 +1,117 @@
+"""Use your own functions from another notebook of the same assignment.
+
+``load_notebook("svm.ipynb")`` reads a sibling notebook with plain ``json`` (no nbformat, so it is
+fast inside a kernel), keeps only the *definitions* of its answer cells (imports, functions, classes
+and constant assignments) and runs them in a fresh module. Experiments, prints and training loops in
+those cells are skipped, so loading is instant and has no side effects.
+
+    svm = load_notebook("svm.ipynb")
+    classifier = svm.LinearSVM()
+
+During autograding the grader copies every submitted notebook of the assignment next to the one
+being graded before any of them runs, so the same line works there.
+"""
+
+import ast
+import json
+import os
+import sys
+import types
+from pathlib import Path
+
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class NotebookImportError(ImportError):
+    """A sibling notebook could not be loaded; the message names the notebook and the cell."""
+
+
+def _is_constant_assignment(node: ast.stmt) -> bool:
+    """``NAME = <literal>`` or ``NAME: type = <literal>`` with only plain names as targets."""
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return False
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _strip_magics(source: str) -> str:
+    """Blank out IPython magics and shell escapes, which are not Python syntax."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!")) else line)
+    return "\n".join(lines)
+
+
+def _cell_label(cell: dict, index: int) -> str:
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1}" + (f" ('{grade_id}')" if grade_id else "")
+
+
+def answer_cells(notebook: dict) -> list[tuple[int, dict]]:
+    """The code cells of a notebook that students write in (nbgrader ``solution`` cells)."""
+    return [
+        (i, cell)
+        for i, cell in enumerate(notebook.get("cells", []))
+        if cell.get("cell_type") == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+    ]
+
+
+def definitions_of(source: str, where: str) -> ast.Module:
+    """Parse one cell and keep only its top-level definitions."""
+    try:
+        tree = ast.parse(_strip_magics(source), filename=where)
+    except SyntaxError as exc:
+        raise NotebookImportError(f"{where} has a syntax error on line {exc.lineno}: {exc.msg}") from None
+    tree.body = [n for n in tree.body if isinstance(n, _DEFINITIONS) or _is_constant_assignment(n)]
+    return tree
+
+
+def load_notebook(path: str | os.PathLike, name: str | None = None) -> types.ModuleType:
+    """Load the definitions of a sibling notebook's answer cells as a module.
+
+    Inputs:
+    - path: the notebook file, relative to the current working directory (the notebook's folder).
+    - name: module name to register in ``sys.modules`` (default: ``notebook_<file stem>``, so that
+      a notebook called e.g. ``features`` never shadows a real package).
+
+    Returns a module whose attributes are the functions, classes, imports and constants defined in
+    the notebook's answer cells, in cell order.
+
+    Raises NotebookImportError naming the notebook and cell when the file is missing, is not a
+    notebook, or a cell does not parse or fails while defining its functions.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotebookImportError(
+            f"{path.name} was not found in {Path.cwd()}. It must sit in the same folder as this notebook "
+            f"(keep the assignment's notebooks together)."
+        )
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotebookImportError(f"{path.name} is not a readable notebook: {exc}") from None
+
+    module_name = name or "notebook_" + "".join(ch if ch.isalnum() else "_" for ch in path.stem)
+    module = types.ModuleType(module_name, f"Definitions from the answer cells of {path.name}")
+    module.__file__ = str(path)
+    for index, cell in answer_cells(notebook):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        where = f"{path.name}, {_cell_label(cell, index)}"
+        code = compile(definitions_of(source, where), where, "exec")
+        try:
+            exec(code, module.__dict__)
+        except Exception as exc:
+            raise NotebookImportError(f"{where} failed while loading: {type(exc).__name__}: {exc}") from exc
+    sys.modules[module_name] = module
+    return module

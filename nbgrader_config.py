@@ -1,0 +1,45 @@
+"""nbgrader configuration of the course kit. Run every nbgrader command from this folder.
+
+Instructor sources live in assignment1/ .. assignment3/; source/assignmentN are links to them, so
+nbgrader finds them and formgrader lists exactly the three assignments.
+"""
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from cs231n.grading.execute import RobustExecute
+from cs231n.grading.feedback import HideHiddenTests
+from cs231n.grading.hooks import copy_siblings_before_grading
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = "cs231n-kit"
+c.CourseDirectory.root = "."
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# Execution: one cell may take at most this long (a correct solution in autograde mode takes far less,
+# see cs231n.budget); a dead or hung kernel ends that notebook's run, not the whole batch.
+c.Execute.timeout = 300
+c.Autograde.autograde_preprocessors = [
+    RobustExecute,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Autograde.pre_convert_hook = copy_siblings_before_grading
+
+# Feedback: scores and visible-test results; hidden tests show a verdict only.
+c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+
+# Student-facing release: solutions replaced with this stub, so every check reports "not attempted".
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
