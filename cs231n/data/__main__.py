@@ -19,9 +19,7 @@ from .paths import CIFAR10_BATCH_FILES, DOWNLOAD_COMMAND, cifar10_dir, cifar10_p
 
 def _info() -> int:
     """Print where data lives and what is there."""
-    print(
-        f"data dir:       {data_dir()}" + ("  (CS231N_DATA_DIR)" if os.environ.get("CS231N_DATA_DIR") else "")
-    )
+    print(f"data dir:       {data_dir()}" + ("  (CS231N_DATA_DIR)" if os.environ.get("CS231N_DATA_DIR") else ""))
     root = cifar10_dir()
     from_env = "  (CS231N_CIFAR10_DIR)" if os.environ.get("CS231N_CIFAR10_DIR") else ""
     if cifar10_present(root):
@@ -31,9 +29,7 @@ def _info() -> int:
         print(f"CIFAR-10:       not present (looked in {root}{from_env}); run `{DOWNLOAD_COMMAND}`")
     part = data_dir() / (dl.CIFAR10_ARCHIVE + ".part")
     if part.is_file():
-        print(
-            f"partial download: {part} ({part.stat().st_size / 1e6:.1f} MB; the download command resumes it)"
-        )
+        print(f"partial download: {part} ({part.stat().st_size / 1e6:.1f} MB; the download command resumes it)")
     caches = sorted(data_dir().glob("synthetic-cifar10-*.npz")) if data_dir().is_dir() else []
     for cache in caches:
         print(f"synthetic cache: {cache} ({cache.stat().st_size / 1e6:.0f} MB)")
@@ -68,12 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_dl = sub.add_parser("download", help="download, verify and unpack a dataset")
     p_dl.add_argument("name", choices=["cifar10"], help="dataset to fetch")
-    p_dl.add_argument(
-        "--dir", type=Path, default=None, help="data dir (default: CS231N_DATA_DIR or cs231n/datasets)"
-    )
-    p_dl.add_argument(
-        "--url", default=None, help="archive URL (default: CS231N_CIFAR10_URL or the official one)"
-    )
+    p_dl.add_argument("--dir", type=Path, default=None, help="data dir (default: CS231N_DATA_DIR or cs231n/datasets)")
+    p_dl.add_argument("--url", default=None, help="archive URL (default: CS231N_CIFAR10_URL or the official one)")
     p_dl.add_argument("--force", action="store_true", help="fetch and unpack again even if present")
     p_dl.add_argument("--keep-archive", action="store_true", help="keep the .tar.gz after unpacking")
     p_dl.add_argument("--quiet", action="store_true", help="no progress output")

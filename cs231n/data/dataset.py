@@ -219,8 +219,7 @@ def get_cifar10_data(
         raise ValueError("split sizes must be non-negative")
     if num_training + num_validation > n_train_all:
         raise ValueError(
-            f"num_training + num_validation = {num_training + num_validation} exceeds the "
-            f"{n_train_all} training images"
+            f"num_training + num_validation = {num_training + num_validation} exceeds the {n_train_all} training images"
         )
     if num_test > n_test_all:
         raise ValueError(f"num_test = {num_test} exceeds the {n_test_all} test images")

@@ -64,6 +64,7 @@ class _Progress:
         self.last_line = self.start
         self.last_decile = -1
         self.start_bytes: int | None = None
+        self.line_open = False
 
     def _text(self, done: int) -> str:
         elapsed = max(time.monotonic() - self.start, 1e-9)
@@ -82,6 +83,7 @@ class _Progress:
         if self.tty:
             self.stream.write("\r" + self._text(done))
             self.stream.flush()
+            self.line_open = True
             return
         now = time.monotonic()
         decile = int(10 * done / self.total) if self.total else -1
@@ -90,9 +92,10 @@ class _Progress:
             print(self._text(done), file=self.stream, flush=True)
 
     def finish(self) -> None:
-        if self.tty:
+        if self.line_open:  # end the updating line once
             self.stream.write("\n")
             self.stream.flush()
+            self.line_open = False
 
     def say(self, message: str) -> None:
         if self.enabled:
@@ -122,18 +125,17 @@ def _request(url: str, offset: int, timeout: float):
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
 
 
-def _resume_offset(resp, offset: int) -> int:
-    """Where the response's body starts: `offset` for a matching 206 answer, 0 for a full one."""
-    if offset > 0 and resp.status == 206:
-        content_range = resp.headers.get("Content-Range", "")  # "bytes START-END/TOTAL"
-        try:
-            start = int(content_range.split()[1].split("-")[0])
-        except (IndexError, ValueError):
-            start = -1
-        if start == offset:
-            return offset
-        raise _Interrupted(f"server answered a Range request with Content-Range {content_range!r}")
-    return 0
+def _resume_offset(resp, offset: int) -> int | None:
+    """Where the response's body starts: `offset` for a matching 206 answer, 0 for a full (200) one,
+    None for a partial answer that does not start where we asked."""
+    if resp.status != 206:
+        return 0
+    content_range = resp.headers.get("Content-Range", "")  # "bytes START-END/TOTAL"
+    try:
+        start = int(content_range.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return None
+    return offset if offset > 0 and start == offset else None
 
 
 def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress: _Progress) -> None:
@@ -157,12 +159,13 @@ def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress
         raise
     with resp:
         start = _resume_offset(resp, offset)
+        if start is None:  # a partial answer we cannot use: drop the .part and start over
+            part.unlink(missing_ok=True)
+            raise _Interrupted(f"unexpected Content-Range {resp.headers.get('Content-Range')!r}; restarting")
         length = resp.headers.get("Content-Length")
         expected_total = start + int(length) if length is not None else size
         if size is not None and expected_total is not None and expected_total != size:
-            raise ChecksumError(
-                f"{url} announces {expected_total} bytes, expected {size}: not the published file."
-            )
+            raise ChecksumError(f"{url} announces {expected_total} bytes, expected {size}: not the published file.")
         done = start
         progress.update(done)
         try:
@@ -173,9 +176,7 @@ def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress
                     if size is not None and done > size:
                         f.close()
                         part.unlink()
-                        raise ChecksumError(
-                            f"{url} sent more than the expected {size} bytes; deleted {part}."
-                        )
+                        raise ChecksumError(f"{url} sent more than the expected {size} bytes; deleted {part}.")
                     progress.update(done)
         except (TimeoutError, http.client.HTTPException, ConnectionError) as e:
             raise _Interrupted(f"connection lost after {done} bytes ({type(e).__name__})") from e
@@ -260,9 +261,7 @@ def download_file(
         except _Interrupted as e:
             bar.finish()
             if attempt == attempts:
-                raise DownloadError(
-                    _offline_message(url, f"{e}, after {attempts} attempts", dest, size, md5)
-                ) from e
+                raise DownloadError(_offline_message(url, f"{e}, after {attempts} attempts", dest, size, md5)) from e
             bar.say(f"  {e}; resuming (attempt {attempt + 1} of {attempts})")
             time.sleep(min(0.2 * attempt, 2.0))
         except urllib.error.HTTPError as e:
@@ -326,15 +325,11 @@ def extract_archive(archive: Path, dest_parent: Path, folder: str, required: tup
         except (tarfile.TarError, EOFError, OSError) as e:
             if isinstance(e, DownloadError):
                 raise
-            raise DownloadError(
-                f"{archive} could not be unpacked ({e}); delete it and download again."
-            ) from e
+            raise DownloadError(f"{archive} could not be unpacked ({e}); delete it and download again.") from e
         unpacked = tmp / folder
         absent = [name for name in required if not (unpacked / name).is_file()]
         if absent:
-            raise DownloadError(
-                f"{archive} does not hold {folder}/{', '.join(absent)}: not the expected archive."
-            )
+            raise DownloadError(f"{archive} does not hold {folder}/{', '.join(absent)}: not the expected archive.")
         if final.exists():  # replace an older copy: move it aside first, then swap in the new one
             os.replace(final, tmp / "previous")
         os.replace(unpacked, final)
