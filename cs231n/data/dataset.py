@@ -152,6 +152,7 @@ def _write_cache(path: Path, **arrays: np.ndarray) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             (np.savez_compressed if CACHE_COMPRESSED else np.savez)(f, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp creates it private
         os.replace(tmp, path)
     except OSError:
         Path(tmp).unlink(missing_ok=True)
