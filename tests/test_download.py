@@ -178,10 +178,11 @@ def test_checksum_mismatch_deletes_the_file(tmp_path, serve, field):
 
 def test_size_mismatch(tmp_path, serve):
     server = serve()
+    (tmp_path / "cifar-10-python.tar.gz.part").write_bytes(ARCHIVE[:1000])  # resumed, then refused
     with pytest.raises(ChecksumError, match="expected"):
         fetch(tmp_path, server.url, size=len(ARCHIVE) - 1)
-    assert_nothing_half_done(tmp_path)
-    assert not (tmp_path / "cifar-10-python.tar.gz").exists()
+    assert server.requests == ["bytes=1000-"]
+    assert list(tmp_path.iterdir()) == []  # the partial file of the wrong download is gone too
 
 
 def test_interrupted_download_resumes_in_the_same_call(tmp_path, serve):

@@ -165,6 +165,7 @@ def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress
         length = resp.headers.get("Content-Length")
         expected_total = start + int(length) if length is not None else size
         if size is not None and expected_total is not None and expected_total != size:
+            part.unlink(missing_ok=True)
             raise ChecksumError(f"{url} announces {expected_total} bytes, expected {size}: not the published file.")
         done = start
         progress.update(done)
