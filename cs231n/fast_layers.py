@@ -180,9 +180,19 @@ def _output_size(H: int, W: int, HH: int, WW: int, pad: int, stride: int, what: 
 # Convolution
 
 
-def conv_forward_fast(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict
-) -> tuple[np.ndarray, tuple]:
+# Images are processed in chunks whose column matrix fits in a core's L2 cache (about 1 MB), so
+# the columns are written, multiplied and folded back without a round trip through main memory.
+# Measured on a 2-vCPU Zen 5: faster than whole-batch columns for both backends, and far less memory.
+CHUNK_BYTES = 1 << 20
+
+
+def _chunks(N: int, bytes_per_image: int) -> tuple[int, list[slice]]:
+    """The chunk size n and the slices [0, n), [n, 2n), ... covering N images."""
+    n = max(1, min(N, CHUNK_BYTES // max(1, bytes_per_image)))
+    return n, [slice(start, min(N, start + n)) for start in range(0, N, n)]
+
+
+def conv_forward_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict) -> tuple[np.ndarray, tuple]:
     """
     Forward pass of a convolutional layer (im2col + batched matrix multiply).
 
@@ -221,15 +231,19 @@ def conv_forward_fast(
     Ho, Wo = _output_size(H, W, HH, WW, pad, stride, what)
     K, P = C * HH * WW, Ho * Wo
 
-    # The bias trick: cols gets a row of ones and the weights a column of biases, so one matrix
-    # multiply adds the biases too. cols is owned by the cache until the cache is dropped.
-    cols = _workspaces.get((N, K + 1, P), x.dtype)
-    _ops.im2col(x, HH, WW, pad, stride, out=cols, ones_row=True)
+    # The bias trick: the columns get a row of ones and the weights a column of biases, so the
+    # matrix multiply adds the biases too.
     wb = np.concatenate([w.reshape(F, K), b.reshape(F, 1)], axis=1)  # (F, K + 1)
     out = np.empty((N, F, Ho, Wo), dtype=x.dtype)
-    # (F, K + 1) @ (N, K + 1, P) -> (N, F, P): one GEMM per image, straight into the NCHW output.
-    np.matmul(wb, cols, out=out.reshape(N, F, P))
-    cache = (x.shape, w, cols, stride, pad)
+    out3 = out.reshape(N, F, P)
+    n, chunks = _chunks(N, (K + 1) * P * x.itemsize)
+    cols_buffer = _workspaces.get((n, K + 1, P), x.dtype)
+    for chunk in chunks:
+        cols = cols_buffer[: chunk.stop - chunk.start]
+        _ops.im2col(x[chunk], HH, WW, pad, stride, out=cols, ones_row=True)
+        # (F, K + 1) @ (n, K + 1, P) -> (n, F, P): a GEMM per image, straight into the NCHW output.
+        np.matmul(wb, cols, out=out3[chunk])
+    cache = (x, w, stride, pad)
     return out, cache
 
 
@@ -247,26 +261,38 @@ def conv_backward_fast(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
     - db: Gradient with respect to b, of shape (F,)
     All three in the dtype the forward pass computed in.
     """
-    x_shape, w, cols, stride, pad = cache
-    N, K1, P = cols.shape  # K1 = K + 1: the last row of cols is all ones (the bias trick)
+    x, w, stride, pad = cache
+    N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    K = K1 - 1
-    dout = _float_array(dout, cols.dtype)
-    if dout.size != N * F * P or dout.shape[:2] != (N, F):
-        raise ValueError(f"dout must have shape ({N}, {F}, Ho, Wo) with Ho * Wo = {P}; got {dout.shape}")
+    Ho, Wo = _output_size(H, W, HH, WW, pad, stride, "conv backward")
+    K, P = C * HH * WW, Ho * Wo
+    dout = _float_array(dout, x.dtype)
+    if dout.shape != (N, F, Ho, Wo):
+        raise ValueError(f"dout must have the output shape {(N, F, Ho, Wo)}; got {dout.shape}")
     dout3 = dout.reshape(N, F, P)
 
-    # [dw | db] = sum_n dout[n] @ cols[n].T: N small GEMMs into a scratch (N, F, K + 1), then a
-    # sum over n. The ones row of cols makes the last column the bias gradient.
-    dwb_per_image = _workspaces.get((N, F, K1), cols.dtype)
-    np.matmul(dout3, cols.transpose(0, 2, 1), out=dwb_per_image)
-    dwb = dwb_per_image.sum(axis=0)
+    n, chunks = _chunks(N, (K + 1) * P * x.itemsize)
+    cols_buffer = _workspaces.get((n, K + 1, P), x.dtype)
+    dcols_buffer = _workspaces.get((n, K, P), x.dtype)
+    dwb_buffer = _workspaces.get((n, F, K + 1), x.dtype)
+    dwb = np.zeros((F, K + 1), dtype=x.dtype)  # [dw | db]
+    dx = np.zeros_like(x)
+    w_t = w.reshape(F, K).T
+    for chunk in chunks:
+        m = chunk.stop - chunk.start
+        # The columns are rebuilt rather than kept from the forward pass: cheap while they stay in
+        # cache, and the cache then holds x alone instead of a K-times larger matrix.
+        cols = cols_buffer[:m]
+        _ops.im2col(x[chunk], HH, WW, pad, stride, out=cols, ones_row=True)
+        # [dw | db] += sum over images of dout[i] @ cols[i].T (the ones row of cols yields db).
+        np.matmul(dout3[chunk], cols.transpose(0, 2, 1), out=dwb_buffer[:m])
+        dwb += dwb_buffer[:m].sum(axis=0)
+        # dcols = w.T @ dout for every image, folded back onto the input grid.
+        dcols = dcols_buffer[:m]
+        np.matmul(w_t, dout3[chunk], out=dcols)
+        _ops.col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[chunk])
     dw = dwb[:, :K].reshape(w.shape)
     db = dwb[:, K].copy()
-    # dcols = w.T @ dout for every image, then folded back onto the input grid.
-    dcols = _workspaces.get((N, K, P), cols.dtype)
-    np.matmul(w.reshape(F, K).T, dout3, out=dcols)
-    dx = _ops.col2im(dcols, x_shape, HH, WW, pad, stride, out=np.zeros(x_shape, dtype=cols.dtype))
     return dx, dw, db
 
 
@@ -321,8 +347,8 @@ def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, 
     tiles = ph == pw == stride
 
     views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
-    out = views[0].copy()
-    for view in views[1:]:
+    out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
+    for view in views[2:]:
         np.maximum(out, view, out=out)
     cache = (x, out, ph, pw, stride, tiles)
     return out, cache
@@ -346,7 +372,28 @@ def max_pool_backward_fast(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dout = _float_array(dout, x.dtype)
     if dout.shape != out.shape:
         raise ValueError(f"dout must have the pooled shape {out.shape}; got {dout.shape}")
-    Ho, Wo = out.shape[2:]
+    N, C, Ho, Wo = out.shape
+    x_views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
+    # hits[k][n, c, oh, ow]: is position k of that window a maximum of it?
+    hits = [np.equal(x_view, out) for x_view in x_views]
+    # Usually (real-valued data) every window has exactly one maximum; then the hits are final.
+    # Otherwise the window positions are visited in row-major order and a window's first maximum
+    # claims the gradient. (A NaN window has no hit, which could hide a tie elsewhere in the count.)
+    unique = sum(np.count_nonzero(hit) for hit in hits) == out.size and not np.isnan(out).any()
+    unclaimed = None if unique else np.ones(out.shape, dtype=bool)
+    # Windows that tile x cover every entry of dx exactly once; overlapping ones accumulate.
+    dx = np.empty_like(x) if tiles else np.zeros_like(x)
+    for hit, dx_view in zip(hits, _pool_views(dx, ph, pw, stride, Ho, Wo, tiles), strict=True):
+        if unclaimed is not None:
+            hit &= unclaimed
+            unclaimed ^= hit
+        if tiles:
+            np.multiply(hit, dout, out=dx_view)
+        else:
+            np.add(dx_view, dout, out=dx_view, where=hit)
+    return dx
+    # Ties or overlapping windows: visit the window positions in row-major order, and let each
+    # window's first maximum claim its gradient.
     dx = np.zeros_like(x)
     x_views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
     dx_views = _pool_views(dx, ph, pw, stride, Ho, Wo, tiles)

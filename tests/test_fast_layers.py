@@ -192,6 +192,27 @@ def test_both_backends_agree_on_the_notebook_shape():
             assert rel_error(got, want) < 1e-12
 
 
+def test_chunked_processing_matches_whole_batch(backend, monkeypatch):
+    """Big batches are processed a few images at a time; chunk edges (and a ragged last chunk)
+    must not change the result."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((7, 2, 6, 5))
+    w = rng.standard_normal((3, 2, 3, 2))
+    b = rng.standard_normal(3)
+    param = {"stride": 1, "pad": 1}
+    out, cache = fast_layers.conv_forward_fast(x, w, b, param)
+    dout = rng.standard_normal(out.shape)
+    grads = fast_layers.conv_backward_fast(dout, cache)
+    per_image = (2 * 3 * 2 + 1) * out.shape[2] * out.shape[3] * x.itemsize
+    for images_per_chunk in (1, 3):
+        monkeypatch.setattr(fast_layers, "CHUNK_BYTES", images_per_chunk * per_image)
+        assert fast_layers._chunks(7, per_image)[0] == images_per_chunk
+        out_c, cache_c = fast_layers.conv_forward_fast(x, w, b, param)
+        assert rel_error(out_c, conv_forward_loops(x, w, b, 1, 1)) < 1e-12
+        for got, want in zip(fast_layers.conv_backward_fast(dout, cache_c), grads, strict=True):
+            assert rel_error(got, want) < 1e-12
+
+
 def test_conv_keeps_dtype_and_converts_other_dtypes(backend):
     rng = np.random.default_rng(1)
     x = rng.integers(-3, 4, size=(2, 2, 5, 4))
@@ -226,7 +247,6 @@ def test_cache_survives_later_forward_passes(backend):
     expected = fast_layers.conv_backward_fast(dout, cache1)
     for _ in range(3):
         out2, cache2 = fast_layers.conv_forward_fast(x2, w, b, param)
-        assert cache2[2] is not cache1[2]
         fast_layers.conv_backward_fast(dout, cache2)
     for got, want in zip(fast_layers.conv_backward_fast(dout, cache1), expected, strict=True):
         assert np.array_equal(got, want)
@@ -316,6 +336,15 @@ def test_max_pool_ties_route_gradient_to_first_maximum(x_shape, ph, pw, stride):
     assert np.array_equal(dx[0, 0], expected)
 
 
+def test_max_pool_nan_window_does_not_hide_a_tie():
+    """A NaN window has no maximum to route to; a tie elsewhere must still give one entry only."""
+    x = np.array([[[[np.nan, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]]]])  # windows: NaN, and a 2-way tie
+    out, cache = fast_layers.max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
+    assert np.isnan(out[0, 0, 0, 0]) and out[0, 0, 0, 1] == 1
+    dx = fast_layers.max_pool_backward_fast(np.array([[[[5.0, 7.0]]]]), cache)
+    assert np.array_equal(dx[0, 0], [[0, 0, 7, 0], [0, 0, 0, 0]])
+
+
 # ----------------------------------------------------------------------------------------------------
 # Errors: shapes that don't fit raise ValueError naming the shapes
 
@@ -341,7 +370,7 @@ def test_conv_errors_name_the_shapes(backend):
     with pytest.raises(ValueError, match="stride >= 1"):
         fast_layers.conv_forward_fast(x, w, b, {"stride": 0, "pad": 1})
     out, cache = fast_layers.conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
-    with pytest.raises(ValueError, match=r"dout must have shape \(2, 4, Ho, Wo\).*\(2, 4, 8, 8\)"):
+    with pytest.raises(ValueError, match=r"dout must have the output shape \(2, 4, 8, 7\).*\(2, 4, 8, 8\)"):
         fast_layers.conv_backward_fast(np.zeros((2, 4, 8, 8)), cache)
 
 
