@@ -94,7 +94,7 @@ def lint_notebook(path: Path) -> list[Problem]:
     cells = nb.get("cells", [])
     seen: dict[str, int] = {}
     pending_answer: int | None = None
-    hidden_seen_in_block = False
+    hidden_seen_in_block = visible_seen_in_block = False
     any_graded = False
     text = "\n".join(_source(c) for c in cells)
 
@@ -123,7 +123,7 @@ def lint_notebook(path: Path) -> list[Problem]:
                 report(i, cell, "answer cell needs matching ### BEGIN SOLUTION / ### END SOLUTION")
             if pending_answer is not None:
                 report(pending_answer, cells[pending_answer], "answer cell is not followed by a test cell")
-            pending_answer, hidden_seen_in_block = i, False
+            pending_answer, hidden_seen_in_block, visible_seen_in_block = i, False, False
         elif k == "test":
             any_graded = True
             if cell.get("cell_type") != "code":
@@ -143,12 +143,15 @@ def lint_notebook(path: Path) -> list[Problem]:
                     report(i, cell, "unbalanced hidden-test markers")
                 if _code_lines(_strip_hidden(src)):
                     report(i, cell, "hidden tests go in their own cell (code found outside the hidden region)")
+                if not visible_seen_in_block and not hidden_seen_in_block:
+                    report(i, cell, "visible tests must come first: this answer's first test cell is hidden")
                 hidden_seen_in_block = True
             else:
                 if hidden_seen_in_block:
                     report(i, cell, "visible tests must come before the hidden tests of the same answer")
                 if not _code_lines(src):
                     report(i, cell, "test cell has no code")
+                visible_seen_in_block = True
             if _last_statement_is_value(src):
                 report(i, cell, "ends in a bare value, which nbgrader would read as partial credit")
             if re.search(r"sys\.stderr|warnings\.warn\(", src):

@@ -1,0 +1,135 @@
+"""Authoring tools: the notebook lint, the percent format, sibling imports and budgets."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cs231n.budget import budget, grading_mode
+from cs231n.grading import lint, percent
+from cs231n.grading.simulate import fill_answers, solution_sources, strip_markers
+from cs231n.notebook_import import NotebookImportError, load_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """# %% md
+# Title
+# %% code
+import numpy as np
+np.random.seed(0)
+# %% answer: square
+def square(x):
+    ### BEGIN SOLUTION
+    return x * x
+    ### END SOLUTION
+
+LIMIT = 3
+print("side effect")
+# %% test: square_visible points=1
+assert square(3) == 9
+# %% test: square_hidden points=2
+### BEGIN HIDDEN TESTS
+assert square(4) == 16
+### END HIDDEN TESTS
+# %% manual: question_one points=1
+**Answer:**
+### BEGIN SOLUTION
+Because.
+### END SOLUTION
+"""
+
+
+def build(tmp_path: Path, text: str, name: str = "nb.ipynb") -> Path:
+    path = tmp_path / name
+    percent.write_notebook(percent.from_text(text), path)
+    return path
+
+
+def test_every_source_notebook_passes_the_lint():
+    notebooks = lint.source_notebooks(ROOT)
+    assert notebooks, "no source notebooks found"
+    problems = [str(p) for nb in notebooks for p in lint.lint_notebook(nb)]
+    assert problems == []
+
+
+def test_lint_accepts_a_good_notebook(tmp_path):
+    assert lint.lint_notebook(build(tmp_path, GOOD)) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "phrase"),
+    [
+        (lambda t: t.replace("# %% test: square_visible points=1\nassert square(3) == 9\n", ""), "visible tests"),
+        (lambda t: t.replace("square_hidden", "square_visible"), "duplicate grade_id"),
+        (lambda t: t.replace("    ### END SOLUTION\n\nLIMIT", "\nLIMIT"), "matching"),
+        (lambda t: t.replace("assert square(4) == 16\n### END", "assert square(4) == 16\n### END")
+         .replace("### END HIDDEN TESTS\n", "### END HIDDEN TESTS\nassert True\n"), "own cell"),
+        (lambda t: t.replace("assert square(3) == 9", "assert square(3) == 9\n0.5"), "partial credit"),
+        (lambda t: t.replace("np.random.seed(0)", "x = np.random.randn(3)"), "seed"),
+        (lambda t: t.replace("square_visible points=1", "SquareVisible points=1"), "snake_case"),
+        (lambda t: t.replace("# %% test: square_visible points=1", "# %% test: square_visible points=0"), "points"),
+        (lambda t: t.replace("# %% test: square_visible points=1\nassert square(3) == 9\n"
+                             "# %% test: square_hidden points=2\n### BEGIN HIDDEN TESTS\n"
+                             "assert square(4) == 16\n### END HIDDEN TESTS\n", ""), "not followed by a test"),
+        (lambda t: t + "# %% code\nfor it in range(budget_free):\n    num_iters = 10\n", "budget"),
+    ],
+)
+def test_lint_catches_broken_notebooks(tmp_path, edit, phrase):
+    problems = lint.lint_notebook(build(tmp_path, edit(GOOD)))
+    assert any(phrase in str(p) for p in problems), [str(p) for p in problems]
+
+
+def test_lint_catches_committed_outputs(tmp_path):
+    path = build(tmp_path, GOOD)
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    path.write_text(json.dumps(nb))
+    assert any("outputs" in str(p) for p in lint.lint_notebook(path))
+    assert lint.main([str(path)]) == 1
+
+
+def test_percent_round_trip():
+    nb = percent.from_text(GOOD)
+    assert percent.from_text(percent.to_text(nb)) == nb
+    kinds = [lint.kind(c) for c in nb["cells"]]
+    assert kinds == ["plain", "plain", "answer", "test", "test", "manual"]
+
+
+def test_simulated_reference_fills_answer_cells_without_markers(tmp_path):
+    nb = percent.from_text(GOOD)
+    answers = solution_sources(nb)
+    assert "BEGIN SOLUTION" not in answers["square"] and "return x * x" in answers["square"]
+    release = percent.from_text(GOOD.replace("    return x * x\n", "    raise NotImplementedError()\n"))
+    filled = fill_answers(release, answers)
+    assert "return x * x" in "".join(filled["cells"][2]["source"])
+    assert strip_markers("a\n  ### BEGIN SOLUTION\nb\n  ### END SOLUTION\n") == "a\nb\n"
+
+
+def test_load_notebook_keeps_definitions_only(tmp_path, monkeypatch, capsys):
+    build(tmp_path, GOOD, "first.ipynb")
+    monkeypatch.chdir(tmp_path)
+    mod = load_notebook("first.ipynb")
+    assert mod.square(5) == 25 and mod.LIMIT == 3
+    assert capsys.readouterr().out == ""  # the print in the answer cell did not run
+
+
+def test_load_notebook_errors_name_notebook_and_cell(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotebookImportError, match="missing.ipynb was not found"):
+        load_notebook("missing.ipynb")
+    build(tmp_path, GOOD.replace("return x * x", "return x *"), "broken.ipynb")
+    with pytest.raises(NotebookImportError, match=r"broken.ipynb, cell 3 \('square'\) has a syntax error"):
+        load_notebook("broken.ipynb")
+    build(tmp_path, GOOD.replace("def square(x):", "@undefined_decorator\ndef square(x):"), "fails.ipynb")
+    with pytest.raises(NotebookImportError, match="fails.ipynb, cell 3.*NameError"):
+        load_notebook("fails.ipynb")
+
+
+def test_budget_follows_nbgrader_execution(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("CS231N_BUDGET", raising=False)
+    assert budget(full=100, autograde=5) == 100 and grading_mode() is None
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert budget(full=100, autograde=5) == 5
+    monkeypatch.setenv("CS231N_BUDGET", "full")
+    assert budget(full=100, autograde=5) == 100

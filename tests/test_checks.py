@@ -1,0 +1,110 @@
+"""The student-facing check helpers: three outcomes and targeted messages that hide the answer."""
+
+import numpy as np
+import pytest
+
+from cs231n import checks
+
+
+def stub():
+    raise NotImplementedError()
+
+
+@pytest.fixture(autouse=True)
+def fresh_section():
+    checks.section("test", total=3)
+
+
+def message_of(call):
+    with pytest.raises(checks.CheckFailed) as info:
+        call()
+    return str(info.value)
+
+
+def test_not_attempted_is_its_own_outcome():
+    with pytest.raises(checks.NotAttempted, match="not attempted"):
+        checks.array("f", stub, np.ones(3))
+
+
+def test_correct_result_passes_and_prints_to_stdout_only(capsys):
+    out = checks.array("f", lambda: np.array([1.0, 2.0]), [1.0, 2.0])
+    assert np.array_equal(out, [1.0, 2.0])
+    captured = capsys.readouterr()
+    assert "[ok] f" in captured.out and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "phrase"),
+    [
+        (None, np.ones(2), "return"),
+        (np.ones((3, 2)), np.ones((2, 3)), "transpose"),
+        (np.ones(4), np.ones(3), "shape"),
+        (np.array([np.nan, 1.0]), np.ones(2), "NaN"),
+        (np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0]), "constant factor of 2"),
+        (np.array([-1.0, -2.0]), np.array([1.0, 2.0]), "opposite sign"),
+        (np.array([1.0, 4.0, 9.0]), np.array([1.0, 2.0, 3.0]), "square root"),
+        (np.array([1.5, 2.5, 3.5]), np.array([1.0, 2.0, 3.0]), "same constant"),
+        (np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 2.0], [3.0, 4.0]]), "1 of 4 entries"),
+    ],
+)
+def test_wrong_results_get_specific_messages(actual, expected, phrase):
+    msg = message_of(lambda: checks.array("f", lambda: actual, expected))
+    assert phrase in msg
+
+
+def test_messages_never_print_the_expected_values():
+    expected = np.array([0.123456, 7.654321, 3.141593])
+    msg = message_of(lambda: checks.array("f", lambda: np.array([5.0, 1.0, 2.0]), expected))
+    for v in expected:
+        assert f"{v:.3f}" not in msg and f"{v:.4g}" not in msg
+
+
+def test_mutated_input_is_reported():
+    x = np.arange(3.0)
+
+    def mutate():
+        x[0] = 99.0
+        return np.zeros(3)
+
+    assert "in place" in message_of(lambda: checks.array("f", mutate, np.zeros(3), inputs={"x": x}))
+
+
+def test_gradients_name_only_the_wrong_parameter():
+    num = {"W1": np.ones((2, 2)), "b1": np.ones(2), "W2": np.ones(3)}
+    ana = {"W1": np.ones((2, 2)), "b1": np.ones(2), "W2": 2 * np.ones(3)}
+    msg = message_of(lambda: checks.gradients("net", ana, num))
+    assert "only in W2" in msg and "W1 " in msg
+    checks.gradients("net", num, num)
+
+
+def test_equal_close_to_at_least_holds():
+    checks.equal("labels", lambda: np.array([1, 2]), [1, 2])
+    assert "1 of 2" in message_of(lambda: checks.equal("labels", lambda: [1, 3], [1, 2]))
+    checks.close_to("loss", 2.30, np.log(10), 0.05, "a uniform guess gives")
+    assert "not within" in message_of(lambda: checks.close_to("loss", 3.0, np.log(10), 0.05, "x"))
+    checks.at_least("acc", 0.5, 0.4, "why")
+    assert "below" in message_of(lambda: checks.at_least("acc", 0.3, 0.4, "why"))
+
+    def broken():
+        assert 1 == 2, "one is not two"
+
+    assert "one is not two" in message_of(lambda: checks.holds("prop", broken))
+
+
+def test_summary_counts_and_mentions_hidden_tests(capsys):
+    checks.array("a", lambda: np.ones(1), np.ones(1))
+    with pytest.raises(checks.CheckFailed):
+        checks.array("b", lambda: np.zeros(1), np.ones(1))
+    checks.summary()
+    out = capsys.readouterr().out
+    assert "1 of 3 visible checks passed" in out and "failing: b" in out
+    assert "1 not run yet" in out and "hidden tests" in out
+
+
+def test_errors_from_student_code_keep_their_traceback():
+    def buggy():
+        return np.ones(2) @ np.ones(3)
+
+    with pytest.raises(ValueError) as info:
+        checks.array("f", buggy, np.ones(1))
+    assert any("while checking f" in note for note in info.value.__notes__)

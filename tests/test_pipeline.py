@@ -1,0 +1,201 @@
+"""Full nbgrader rounds in temporary copies of the course.
+
+1. The real assignments: the reference gets every autograded point, the untouched release gets zero,
+   and each classic bug (grading/mutants/) loses points exactly in the tests it names.
+2. A small robustness course: a notebook that kills its kernel or ignores interrupts is graded as far
+   as it ran, the other notebooks and students are still graded, and a notebook can load a sibling
+   that sorts after it.
+"""
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from cs231n.grading import course as C
+from cs231n.grading import percent
+from cs231n.grading.simulate import load_mutants, read_nb
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = C.assignments_with_notebooks(ROOT)
+
+pytestmark = pytest.mark.slow
+
+
+def mutant_students(course: Path, assignment: str) -> list[C.Student]:
+    """As few students as possible: student i makes the i-th classic bug of every notebook."""
+    per_nb: dict[str, list] = {}
+    for m in load_mutants(course, assignment):
+        per_nb.setdefault(m.notebook, []).append(m)
+    n = max((len(v) for v in per_nb.values()), default=0)
+    return [C.Student(f"mutant{i}", [ms[i] for ms in per_nb.values() if i < len(ms)]) for i in range(n)]
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    assignment = request.param
+    course = C.prepare_course(ROOT, tmp_path_factory.mktemp("course") / "course", [assignment])
+    C.generate(course, assignment)
+    students = [C.Student("reference"), C.Student("untouched", None), *mutant_students(course, assignment)]
+    C.submit_class(course, assignment, students)
+    res = C.nbgrader(course, "autograde", assignment)
+    assert res.returncode == 0, res.stdout + res.stderr
+    C.generate_feedback(course, assignment)
+    return course, assignment, students, C.grades(course, assignment)
+
+
+def autograded(rows):
+    return {g.grade_id: (g.auto_score, g.max_score) for g in rows if not g.manual}
+
+
+def test_reference_gets_every_autograded_point(graded):
+    _, _, _, grades = graded
+    lost = {gid: s for gid, s in autograded(grades["reference"]).items() if s[0] != s[1]}
+    assert lost == {}
+
+
+def test_untouched_release_scores_zero(graded):
+    _, _, _, grades = graded
+    scored = {gid: s for gid, s in autograded(grades["untouched"]).items() if s[0] != 0}
+    assert scored == {}
+
+
+def test_each_classic_bug_loses_points_only_where_it_is(graded):
+    _, _, students, grades = graded
+    mutants = [s for s in students if s.name.startswith("mutant")]
+    assert mutants, "the assignment has no mutants in grading/mutants/"
+    for student in mutants:
+        scores = autograded(grades[student.name])
+        expected_losses = {gid for m in student.mutants for gid in m.loses}
+        lost = {gid for gid, (got, mx) in scores.items() if got != mx}
+        assert lost == expected_losses, f"{student.name} ({[m.name for m in student.mutants]})"
+
+
+def hidden_lines(source_nb: dict) -> list[str]:
+    """Distinctive code lines of every hidden-test region of a source notebook."""
+    lines = []
+    for cell in source_nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", src, flags=re.S):
+            lines += [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 12]
+    return lines
+
+
+def test_feedback_shows_no_hidden_test_source(graded):
+    course, assignment, students, _ = graded
+    for nb_path in sorted((course / assignment).glob("*.ipynb")):
+        secrets = hidden_lines(read_nb(nb_path))
+        assert secrets, f"{nb_path.name} has no hidden tests"
+        for student in students:
+            page = html.unescape((course / "feedback" / student.name / assignment / f"{nb_path.stem}.html").read_text())
+            page = re.sub(r"<[^>]+>", "", page)
+            leaked = [ln for ln in secrets if ln in page]
+            assert leaked == [], f"{student.name}/{nb_path.name} feedback shows hidden test code"
+            assert "Hidden tests" in page
+
+
+ROBUST = {
+    "a_crash": """# %% code
+import os
+# %% answer: first_answer
+### BEGIN SOLUTION
+value = 41 + 1
+### END SOLUTION
+# %% test: first_test points=1
+assert value == 42
+# %% answer: crashing_answer
+### BEGIN SOLUTION
+value = 43
+### END SOLUTION
+# %% test: after_crash_test points=2
+assert value == 43
+""",
+    "b_user": """# %% code
+from cs231n.notebook_import import load_notebook
+lib = load_notebook("z_lib.ipynb")
+# %% answer: use_sibling
+### BEGIN SOLUTION
+result = lib.triple(5)
+### END SOLUTION
+# %% test: use_sibling_test points=1
+assert result == 15
+""",
+    "c_hang": """# %% answer: hanging_answer
+### BEGIN SOLUTION
+x = 1
+### END SOLUTION
+# %% test: hang_test points=1
+assert x == 1
+# %% test: after_hang_test points=1
+assert x == 1
+""",
+    "z_lib": """# %% answer: triple
+def triple(x):
+    ### BEGIN SOLUTION
+    return 3 * x
+    ### END SOLUTION
+# %% test: triple_test points=1
+assert triple(2) == 6
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def robust_course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("robust")
+    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    (course / "robust").mkdir()
+    for name, text in ROBUST.items():
+        percent.write_notebook(percent.from_text(text), course / "robust" / f"{name}.ipynb")
+    (course / "source").mkdir()
+    (course / "source" / "robust").symlink_to(Path("..") / "robust")
+    C.generate(course, "robust")
+    release, answers = C.release_notebooks(course, "robust"), C.reference_answers(course, "robust")
+    crash = {**answers["a_crash"], "crashing_answer": "import os\nos._exit(3)\n"}
+    hang = {"hanging_answer": "import signal, time\nx = 1\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                              "time.sleep(120)\n"}
+    students = {
+        "crasher": {"a_crash": crash, "b_user": answers["b_user"], "c_hang": hang, "z_lib": answers["z_lib"]},
+        "honest": answers,
+    }
+    for student, mine in students.items():
+        notebooks = {}
+        from cs231n.grading.simulate import fill_answers
+
+        for nb_name, nb in release.items():
+            notebooks[nb_name] = fill_answers(nb, mine.get(nb_name, {}))
+        C.submit(course, "robust", student, notebooks)
+    res = C.nbgrader(course, "autograde", "robust", "--Execute.timeout=4", timeout=300)
+    return course, res, C.grades(course, "robust")
+
+
+def test_autograde_survives_dead_and_hung_kernels(robust_course):
+    _, res, grades = robust_course
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert set(grades) == {"crasher", "honest"}
+
+
+def test_cells_before_a_crash_keep_credit_and_later_cells_fail(robust_course):
+    course, _, grades = robust_course
+    crasher = autograded(grades["crasher"])
+    assert crasher["first_test"] == (1, 1)          # ran before the crash
+    assert crasher["after_crash_test"] == (0, 2)    # never ran: must not pass silently
+    assert crasher["hang_test"] == (0, 1) and crasher["after_hang_test"] == (0, 1)
+    nb = json.loads((course / "autograded" / "crasher" / "robust" / "a_crash.ipynb").read_text())
+    errors = [o["ename"] for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
+              if o["output_type"] == "error"]
+    assert "DeadKernelError" in errors and "CellNotRun" in errors
+
+
+def test_other_notebooks_and_students_are_graded(robust_course):
+    _, _, grades = robust_course
+    crasher, honest = autograded(grades["crasher"]), autograded(grades["honest"])
+    assert crasher["use_sibling_test"] == (1, 1) and crasher["triple_test"] == (1, 1)
+    assert all(got == mx for got, mx in honest.values()), honest
+
+
+def test_a_notebook_loads_a_sibling_that_sorts_after_it(robust_course):
+    _, _, grades = robust_course
+    assert autograded(grades["honest"])["use_sibling_test"] == (1, 1)
