@@ -145,7 +145,7 @@ class _WorkspacePool:
             return buffer
 
 
-_workspaces = _WorkspacePool(max_bytes=1 << 30)
+_workspaces = _WorkspacePool(max_bytes=256 << 20)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -150,6 +150,8 @@ def col2im(
     - dx: Array of shape x_shape (`out` itself when given)
     """
     cols = _float_array(cols, "cols", 3)
+    if len(x_shape) != 4:
+        raise ValueError(f"x_shape must be (N, C, H, W); got {x_shape}")
     N, C, H, W = (int(s) for s in x_shape)
     HH, WW = field_height, field_width
     Ho, Wo = output_size(H, W, HH, WW, pad, stride)

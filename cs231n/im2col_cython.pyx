@@ -31,20 +31,13 @@ cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     return (a + b - 1) // b
 
 
-cdef inline void _valid_range(Py_ssize_t offset, Py_ssize_t pad, Py_ssize_t stride, Py_ssize_t size,
-                              Py_ssize_t n_out, Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
+cdef inline (Py_ssize_t, Py_ssize_t) _valid_range(Py_ssize_t offset, Py_ssize_t pad, Py_ssize_t stride,
+                                                  Py_ssize_t size, Py_ssize_t n_out) noexcept nogil:
     """Output indices o in [lo, hi) whose input index o * stride + offset - pad lies in [0, size)."""
     cdef Py_ssize_t last = size - 1 + pad - offset
-    lo[0] = _ceil_div(pad - offset, stride)
-    if lo[0] < 0:
-        lo[0] = 0
-    if lo[0] > n_out:
-        lo[0] = n_out
-    hi[0] = last // stride + 1 if last >= 0 else 0
-    if hi[0] > n_out:
-        hi[0] = n_out
-    if hi[0] < lo[0]:
-        hi[0] = lo[0]
+    cdef Py_ssize_t lo = max(0, min(n_out, _ceil_div(pad - offset, stride)))
+    cdef Py_ssize_t hi = min(n_out, last // stride + 1) if last >= 0 else 0
+    return lo, max(lo, hi)
 
 
 cdef void _im2col_loops(const floating* x, floating* cols, Py_ssize_t rows,
@@ -63,9 +56,9 @@ cdef void _im2col_loops(const floating* x, floating* cols, Py_ssize_t rows,
         for c in range(C):
             plane = x + (n * C + c) * H * W
             for i in range(HH):
-                _valid_range(i, pad, stride, H, Ho, &oh_lo, &oh_hi)
+                oh_lo, oh_hi = _valid_range(i, pad, stride, H, Ho)
                 for j in range(WW):
-                    _valid_range(j, pad, stride, W, Wo, &ow_lo, &ow_hi)
+                    ow_lo, ow_hi = _valid_range(j, pad, stride, W, Wo)
                     width = ow_hi - ow_lo
                     row = cols + (n * rows + (c * HH + i) * WW + j) * P
                     # Output rows whose window row falls in the top or bottom padding: all zeros.
@@ -101,9 +94,9 @@ cdef void _col2im_loops(const floating* cols, floating* dx,
         for c in range(C):
             plane = dx + (n * C + c) * H * W
             for i in range(HH):
-                _valid_range(i, pad, stride, H, Ho, &oh_lo, &oh_hi)
+                oh_lo, oh_hi = _valid_range(i, pad, stride, H, Ho)
                 for j in range(WW):
-                    _valid_range(j, pad, stride, W, Wo, &ow_lo, &ow_hi)
+                    ow_lo, ow_hi = _valid_range(j, pad, stride, W, Wo)
                     width = ow_hi - ow_lo
                     row = cols + ((n * C + c) * HH * WW + i * WW + j) * P
                     # Entries that came from the padding have no input to flow back to: skipped.
@@ -118,9 +111,9 @@ cdef void _col2im_loops(const floating* cols, floating* dx,
                                 dst[t * stride] += src[t]
 
 
-def _im2col_typed(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols,
-                  Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad, Py_ssize_t stride,
-                  Py_ssize_t Ho, Py_ssize_t Wo):
+cdef void _im2col_typed(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols,
+                        Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad, Py_ssize_t stride,
+                        Py_ssize_t Ho, Py_ssize_t Wo):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t rows = cols.shape[1], P = Ho * Wo, n, p
     cdef const floating* xp = &x[0, 0, 0, 0]
@@ -133,9 +126,9 @@ def _im2col_typed(const floating[:, :, :, ::1] x, floating[:, :, ::1] cols,
                     cp[(n * rows + rows - 1) * P + p] = 1
 
 
-def _col2im_typed(const floating[:, :, ::1] cols, floating[:, :, :, ::1] dx,
-                  Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad, Py_ssize_t stride,
-                  Py_ssize_t Ho, Py_ssize_t Wo):
+cdef void _col2im_typed(const floating[:, :, ::1] cols, floating[:, :, :, ::1] dx,
+                        Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad, Py_ssize_t stride,
+                        Py_ssize_t Ho, Py_ssize_t Wo):
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef const floating* cp = &cols[0, 0, 0]
     cdef floating* dp = &dx[0, 0, 0, 0]
@@ -210,8 +203,12 @@ def im2col(x, Py_ssize_t field_height, Py_ssize_t field_width, Py_ssize_t pad, P
     cols = _check_out(out, shape, x.dtype, "out")
     if cols is None:
         cols = np.empty(shape, dtype=x.dtype)
-    if cols.size:
-        _im2col_typed(x, cols, field_height, field_width, pad, stride, Ho, Wo)
+    if cols.size == 0:
+        pass
+    elif x.dtype == np.float64:
+        _im2col_typed[double](x, cols, field_height, field_width, pad, stride, Ho, Wo)
+    else:
+        _im2col_typed[float](x, cols, field_height, field_width, pad, stride, Ho, Wo)
     return cols
 
 
@@ -231,7 +228,9 @@ def col2im(cols, x_shape, Py_ssize_t field_height, Py_ssize_t field_width, Py_ss
     - dx: Array of shape x_shape (`out` itself when given)
     """
     cols = _float_array(cols, "cols", 3)
-    N, C, H, W = (int(s) for s in x_shape)
+    if len(x_shape) != 4:
+        raise ValueError(f"x_shape must be (N, C, H, W); got {x_shape}")
+    N, C, H, W = [int(s) for s in x_shape]
     Ho, Wo = _output_size(H, W, field_height, field_width, pad, stride)
     shape = (N, C * field_height * field_width, Ho * Wo)
     if cols.shape != shape:
@@ -242,6 +241,10 @@ def col2im(cols, x_shape, Py_ssize_t field_height, Py_ssize_t field_width, Py_ss
     dx = _check_out(out, (N, C, H, W), cols.dtype, "out")
     if dx is None:
         dx = np.zeros((N, C, H, W), dtype=cols.dtype)
-    if cols.size:
-        _col2im_typed(cols, dx, field_height, field_width, pad, stride, Ho, Wo)
+    if cols.size == 0:
+        pass
+    elif cols.dtype == np.float64:
+        _col2im_typed[double](cols, dx, field_height, field_width, pad, stride, Ho, Wo)
+    else:
+        _col2im_typed[float](cols, dx, field_height, field_width, pad, stride, Ho, Wo)
     return dx
