@@ -7,8 +7,8 @@ The same API as the original CS231n kit:
     out, cache = max_pool_forward_fast(x, pool_param)        pool_param = {"pool_height": ph,
     dx = max_pool_backward_fast(dout, cache)                               "pool_width": pw, "stride": s}
 
-Convolution is im2col + one batched matrix multiply: the input windows are copied into a column
-matrix of shape (N, C * HH * WW, Ho * Wo) and w.reshape(F, C * HH * WW) @ cols writes the output. The
+Convolution is im2col + a batched matrix multiply: the input windows are copied into a column matrix
+of shape (N, C * HH * WW, Ho * Wo) and w.reshape(F, C * HH * WW) @ cols writes the output. The
 backward pass multiplies by the transposes and folds the column gradient back with col2im. The copies
 come from the compiled `cs231n.im2col_cython` when it is built ("cython" backend) and from the
 pure-NumPy `cs231n.im2col` otherwise ("numpy" backend); `BACKEND` says which one is in use, and the
@@ -25,8 +25,8 @@ window in row-major order (the one np.argmax would pick, as PyTorch does), never
 Any stride, padding, non-square inputs and filters work; float32 and float64 inputs keep their dtype
 (other dtypes are converted to float64). Shapes that don't fit raise ValueError naming the shapes.
 
-Large column buffers are reused between calls (see `_WorkspacePool`): allocating fresh ones makes the
-operating system hand out new zeroed pages on every call, which can double the cost of a layer.
+Convolutions work on chunks of images whose columns fit in a core's L2 cache, and reuse their column
+buffers between calls (see `_WorkspacePool`); the forward cache holds x, not the columns.
 """
 
 from __future__ import annotations
@@ -100,11 +100,13 @@ class _WorkspacePool:
     """
     Scratch arrays kept between calls, keyed by (shape, dtype).
 
-    A pooled array is handed out again only when nothing outside the pool refers to it any more (its
-    reference count, which also counts every NumPy view of it, is back to the pool's own). So a
-    column buffer stored in a forward cache stays untouched for as long as that cache is alive, and
-    is recycled once the cache is dropped. Free buffers of other shapes are evicted first when the
-    pool would exceed `max_bytes`; past that, fresh unpooled arrays are returned.
+    Allocating a fresh multi-megabyte array on every call makes the operating system hand out new
+    zeroed pages, one page fault per 4 kB, which can double the cost of a layer; reusing the same
+    buffers avoids it. A pooled array is handed out again only when nothing outside the pool refers
+    to it any more (its reference count, which also counts every NumPy view of it, is back to the
+    pool's own), so a buffer still in use (by the caller, a view kept somewhere, or another thread)
+    is never handed out twice. Free buffers of other shapes are evicted first when the pool would
+    exceed `max_bytes`; past that, fresh unpooled arrays are returned.
     """
 
     def __init__(self, max_bytes: int) -> None:
