@@ -39,14 +39,11 @@ def output_size(H: int, W: int, HH: int, WW: int, pad: int, stride: int) -> tupl
     """
     if stride < 1 or pad < 0 or HH < 1 or WW < 1:
         raise ValueError(
-            f"need stride >= 1, pad >= 0 and a window of at least 1x1; got stride={stride}, "
-            f"pad={pad}, window {HH}x{WW}"
+            f"need stride >= 1, pad >= 0 and a window of at least 1x1; got stride={stride}, pad={pad}, window {HH}x{WW}"
         )
     Hp, Wp = H + 2 * pad, W + 2 * pad
     if Hp < HH or Wp < WW:
-        raise ValueError(
-            f"window {HH}x{WW} is larger than the padded input {Hp}x{Wp} (input {H}x{W}, pad={pad})"
-        )
+        raise ValueError(f"window {HH}x{WW} is larger than the padded input {Hp}x{Wp} (input {H}x{W}, pad={pad})")
     if (Hp - HH) % stride or (Wp - WW) % stride:
         raise ValueError(
             f"window {HH}x{WW} with stride {stride} does not tile the padded input {Hp}x{Wp} "
@@ -67,12 +64,7 @@ def _float_array(a: np.ndarray, name: str, ndim: int) -> np.ndarray:
 def _check_out(out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype, name: str):
     if out is None:
         return None
-    if (
-        not isinstance(out, np.ndarray)
-        or out.shape != shape
-        or out.dtype != dtype
-        or not out.flags.c_contiguous
-    ):
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
         got = f"{type(out).__name__} {getattr(out, 'shape', '?')} {getattr(out, 'dtype', '?')}"
         raise ValueError(f"{name} must be a C-contiguous {dtype} array of shape {shape}; got {got}")
     return out

@@ -32,9 +32,7 @@ def im2col_loops(x, HH, WW, pad, stride):
             for j in range(WW):
                 for oh in range(Ho):
                     for ow in range(Wo):
-                        cols[:, (c * HH + i) * WW + j, oh * Wo + ow] = xp[
-                            :, c, oh * stride + i, ow * stride + j
-                        ]
+                        cols[:, (c * HH + i) * WW + j, oh * Wo + ow] = xp[:, c, oh * stride + i, ow * stride + j]
     return cols
 
 
