@@ -131,6 +131,15 @@ assert x == 1
 # %% test: after_hang_test points=1
 assert x == 1
 """,
+    "d_memory": """# %% answer: memory_answer
+### BEGIN SOLUTION
+small = list(range(10))
+### END SOLUTION
+# %% test: memory_test points=1
+assert len(small) == 10
+# %% test: after_memory_test points=1
+assert sum(range(4)) == 6
+""",
     "z_lib": """# %% answer: triple
 def triple(x):
     ### BEGIN SOLUTION
@@ -156,8 +165,10 @@ def robust_course(tmp_path_factory):
     crash = {**answers["a_crash"], "crashing_answer": "import os\nos._exit(3)\n"}
     hang = {"hanging_answer": "import signal, time\nx = 1\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                               "time.sleep(120)\n"}
+    hog = {"memory_answer": "import numpy as np\nsmall = np.ones(2**30)  # 8 GiB, over the grading limit\n"}
     students = {
-        "crasher": {"a_crash": crash, "b_user": answers["b_user"], "c_hang": hang, "z_lib": answers["z_lib"]},
+        "crasher": {"a_crash": crash, "b_user": answers["b_user"], "c_hang": hang, "d_memory": hog,
+                    "z_lib": answers["z_lib"]},
         "honest": answers,
     }
     for student, mine in students.items():
@@ -187,6 +198,14 @@ def test_cells_before_a_crash_keep_credit_and_later_cells_fail(robust_course):
     errors = [o["ename"] for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
               if o["output_type"] == "error"]
     assert "DeadKernelError" in errors and "CellNotRun" in errors
+
+
+def test_memory_hog_fails_in_its_own_cell(robust_course):
+    course, _, grades = robust_course
+    crasher = autograded(grades["crasher"])
+    assert crasher["memory_test"] == (0, 1) and crasher["after_memory_test"] == (1, 1)
+    nb = json.loads((course / "autograded" / "crasher" / "robust" / "d_memory.ipynb").read_text())
+    assert "MemoryError" in [o.get("ename") for o in nb["cells"][0]["outputs"]]
 
 
 def test_other_notebooks_and_students_are_graded(robust_course):

@@ -9,6 +9,8 @@ notebooks empty. ``RobustExecute`` instead:
   in formgrader and the student in the feedback;
 - gives every cell that never ran an error output too, so an unexecuted test cell scores zero
   (nbgrader would count a test cell with no output as passed);
+- runs the kernel under memory and CPU-time limits (``cs231n.grading.limits``), so a runaway
+  submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell.
 """
@@ -17,6 +19,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
+
+from .limits import LimitedKernelManager
 
 NOT_RUN = "CellNotRun"
 
@@ -35,6 +39,10 @@ def is_graded_code_cell(cell: NotebookNode) -> bool:
 
 class RobustExecute(Execute):
     """Execute a notebook cell by cell; a dead or unresponsive kernel ends the run, not the grading."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
+        super().__init__(*args, **kwargs)
 
     relabel_stderr = Bool(
         True, help="Show stderr text of graded cells as ordinary output instead of failing the test."
