@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None,
                         help="scratch course folder (default: demo/ in the repository; wiped first)")
     parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
+    parser.add_argument("--notebook", action="append", help="only these notebooks, name without .ipynb (repeatable)")
+    parser.add_argument("--check", action="store_true",
+                        help="simulate every classic bug and verify the round: reference full marks, untouched "
+                             "release zero, each bug loses points exactly where grading/mutants/ says")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -28,14 +32,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     dest = args.dir or root / "demo"
     print(f"demo: grading round for {', '.join(assignments)} in {dest}")
-    course = C.prepare_course(root, dest, assignments)
+    course = C.prepare_course(root, dest, assignments, args.notebook)
 
-    all_grades, failures = {}, []
+    all_grades, failures, problems = {}, [], []
     for a in assignments:
         t = time.perf_counter()
         print(f"[{a}] generating the student release ...")
         C.generate(course, a)
-        students = C.demo_class(course, a)
+        students = C.demo_class(course, a, all_mutants=args.check)
         C.submit_class(course, a, students)
         print(f"[{a}] simulated students: " + ", ".join(
             s.name + ("" if not s.mutants else f" ({', '.join(m.name for m in s.mutants)})") for s in students))
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{a}] generating feedback ...")
         C.generate_feedback(course, a)
         all_grades[a] = C.grades(course, a)
+        if args.check:
+            problems += [f"{a}: {p}" for p in C.check_round(all_grades[a], students)]
         print(f"[{a}] done in {time.perf_counter() - t:.1f} s")
 
     print("\nGradebook (autograded points; inline questions await manual grading):\n")
@@ -52,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Formgrader: cd {course} && jupyter lab   (then Nbgrader > Formgrader)")
     for a, r in failures:
         print(f"warning: nbgrader autograde exited {r.returncode} for {r.student} in {a}:\n{r.log[-2000:]}")
+    if args.check:
+        print("\nCheck: " + ("all as expected." if not problems else "PROBLEMS:\n  " + "\n  ".join(problems)))
     print(f"Total time: {time.perf_counter() - start:.1f} s")
-    return 1 if failures else 0
+    return 1 if failures or problems else 0
 
 
 if __name__ == "__main__":

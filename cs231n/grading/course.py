@@ -29,8 +29,10 @@ def assignments_with_notebooks(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("assignment*") if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def prepare_course(root: Path, dest: Path, assignments: list[str]) -> Path:
-    """Copy the course's configuration, sources and grading material into a fresh folder ``dest``."""
+def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: list[str] | None = None) -> Path:
+    """Copy the course's configuration, sources and grading material into a fresh folder ``dest``.
+
+    ``notebooks`` (names without .ipynb) keeps only those notebooks of the assignments."""
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
@@ -40,6 +42,10 @@ def prepare_course(root: Path, dest: Path, assignments: list[str]) -> Path:
     (dest / "source").mkdir()
     for a in assignments:
         shutil.copytree(root / a, dest / a, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        if notebooks:
+            for nb in (dest / a).glob("*.ipynb"):
+                if nb.stem not in notebooks:
+                    nb.unlink()
         (dest / "source" / a).symlink_to(Path("..") / a)
     if (root / "grading").is_dir():
         shutil.copytree(root / "grading", dest / "grading")
@@ -100,13 +106,53 @@ class Student:
         return out
 
 
-def demo_class(course: Path, assignment: str) -> list[Student]:
-    """A reference student, one who submits the untouched release, and one with a classic bug in every
-    notebook (the first mutant listed for each)."""
-    first: dict[str, Mutant] = {}
+def mutant_students(course: Path, assignment: str) -> list[Student]:
+    """As few students as possible to cover every mutant of the notebooks present in the course:
+    student i makes the i-th classic bug of every notebook."""
+    present = {p.stem for p in (course / assignment).glob("*.ipynb")}
+    per_nb: dict[str, list[Mutant]] = {}
     for m in load_mutants(course, assignment):
-        first.setdefault(m.notebook, m)
+        if m.notebook in present:
+            per_nb.setdefault(m.notebook, []).append(m)
+    n = max((len(v) for v in per_nb.values()), default=0)
+    return [Student(f"mutant{i + 1}", [ms[i] for ms in per_nb.values() if i < len(ms)]) for i in range(n)]
+
+
+def demo_class(course: Path, assignment: str, all_mutants: bool = False) -> list[Student]:
+    """A reference student, one who submits the untouched release, and students with classic bugs:
+    one with the first bug of every notebook, or (all_mutants) enough students to make every bug."""
+    if all_mutants:
+        return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment)]
+    first: dict[str, Mutant] = {}
+    present = {p.stem for p in (course / assignment).glob("*.ipynb")}
+    for m in load_mutants(course, assignment):
+        if m.notebook in present:
+            first.setdefault(m.notebook, m)
     return [Student("reference"), Student("untouched", None), Student("buggy", list(first.values()))]
+
+
+def check_round(grades_by_student: dict[str, list["CellGrade"]], students: list[Student]) -> list[str]:
+    """What a round got wrong: the reference must get every autograded point, the untouched release
+    none, and every mutant must lose points in exactly the tests it names (one bug, one loss)."""
+    problems = []
+    for s in students:
+        rows = [g for g in grades_by_student.get(s.name, []) if not g.manual]
+        if not rows:
+            problems.append(f"{s.name}: no grades recorded")
+            continue
+        lost = {g.grade_id for g in rows if g.auto_score != g.max_score}
+        if s.mutants is None:
+            scored = sorted(g.grade_id for g in rows if g.auto_score)
+            if scored:
+                problems.append(f"untouched release scored points in {', '.join(scored)}")
+            continue
+        expected = {gid for m in s.mutants for gid in m.loses}
+        label = s.name + (f" ({', '.join(m.name for m in s.mutants)})" if s.mutants else "")
+        if lost - expected:
+            problems.append(f"{label} also lost {', '.join(sorted(lost - expected))}")
+        if expected - lost:
+            problems.append(f"{label} kept points in {', '.join(sorted(expected - lost))}")
+    return problems
 
 
 def submit_class(course: Path, assignment: str, students: list[Student]) -> None:

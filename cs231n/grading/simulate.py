@@ -78,11 +78,16 @@ class Mutant:
 
 
 def load_mutants(course_root: Path, assignment: str) -> list[Mutant]:
-    """The mutants of an assignment, from ``grading/mutants/<assignment>.json`` (empty if none)."""
-    path = Path(course_root) / "grading" / "mutants" / f"{assignment}.json"
-    if not path.exists():
-        return []
-    return [Mutant(**{**m, "loses": tuple(m["loses"])}) for m in json.loads(path.read_text())]
+    """The mutants of an assignment, from ``grading/mutants/<assignment>/<notebook>.json``.
+
+    Each file holds a list of objects with the fields of ``Mutant`` except ``notebook``.
+    """
+    folder = Path(course_root) / "grading" / "mutants" / assignment
+    mutants = []
+    for path in sorted(folder.glob("*.json")):
+        for m in json.loads(path.read_text()):
+            mutants.append(Mutant(**{**m, "notebook": path.stem, "loses": tuple(m["loses"])}))
+    return mutants
 
 
 def read_nb(path: Path) -> dict:
