@@ -318,6 +318,14 @@ def _pool_views(a: np.ndarray, ph: int, pw: int, stride: int, Ho: int, Wo: int, 
     ]
 
 
+def _max_of(views: list[np.ndarray]) -> np.ndarray:
+    """Elementwise maximum of equally shaped arrays, as a new array."""
+    out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(out, view, out=out)
+    return out
+
+
 def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, tuple]:
     """
     Forward pass of a max-pooling layer.
@@ -348,10 +356,7 @@ def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, 
     Ho, Wo = _output_size(H, W, ph, pw, 0, stride, what)
     tiles = ph == pw == stride
 
-    views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
-    out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
-    for view in views[2:]:
-        np.maximum(out, view, out=out)
+    out = _max_of(_pool_views(x, ph, pw, stride, Ho, Wo, tiles))
     cache = (x, out, ph, pw, stride, tiles)
     return out, cache
 
