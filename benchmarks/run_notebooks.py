@@ -1,0 +1,118 @@
+"""Run instructor source notebooks top to bottom in student mode and record their headline figures.
+
+    python benchmarks/run_notebooks.py assignment1            # every notebook of assignment1
+    python benchmarks/run_notebooks.py assignment1/knn.ipynb  # one notebook
+    python benchmarks/run_notebooks.py --write assignment1    # also update docs/RESULTS.md
+
+Student mode means the full experiment (no NBGRADER_EXECUTION), on real CIFAR-10: the script refuses
+to run on the synthetic dataset unless --dataset synthetic is given. `make results` calls it with
+--write for every assignment. Each notebook runs in its own kernel, from its own folder (so sibling
+imports work), and the figures are read from the notebook's global variables listed in FIGURES.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: notebook -> (global variable, what it is, the original course's figure for comparison)
+FIGURES: dict[str, list[tuple[str, str, str]]] = {
+    "knn": [("accuracy_k1", "test accuracy, k = 1", "about 0.27"),
+            ("best_k", "cross-validated k", "about 10"),
+            ("test_accuracy", "test accuracy, cross-validated k", "about 0.28")],
+}
+
+MARK_BEGIN, MARK_END = "<!-- notebook-results:begin -->", "<!-- notebook-results:end -->"
+
+
+def collect(names: list[str]) -> str:
+    return ("import json as _json\n"
+            f"print('__FIGURES__' + _json.dumps({{n: (globals()[n].item() if hasattr(globals()[n], 'item') "
+            f"else globals()[n]) for n in {names!r} if n in globals()}}, default=str))\n")
+
+
+def run_notebook(path: Path, dataset: str) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    names = [v for v, _, _ in FIGURES.get(path.stem, [])]
+    nb.cells.append(nbformat.v4.new_code_cell(collect(names)))
+    env_backup = dict(os.environ)
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    os.environ["CS231N_DATASET"] = dataset
+    tic = time.perf_counter()
+    error = None
+    try:
+        NotebookClient(nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+                       ).execute()
+    except Exception as exc:  # noqa: BLE001 - reported in the results
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    seconds = time.perf_counter() - tic
+    figures = {}
+    for out in nb.cells[-1].get("outputs", []):
+        m = re.search(r"__FIGURES__(\{.*\})", out.get("text", ""))
+        if m:
+            figures = json.loads(m.group(1))
+    return {"notebook": f"{path.parent.name}/{path.name}", "seconds": round(seconds, 1), "error": error,
+            "figures": figures, "dataset": dataset}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| notebook | figure | this kit | original course | notebook run time |", "|---|---|---|---|---|"]
+    for r in results:
+        stem = Path(r["notebook"]).stem
+        for var, what, original in FIGURES.get(stem, []):
+            value = r["figures"].get(var, "missing")
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {r['notebook']} | {what} | {shown} | {original} | {r['seconds'] / 60:.1f} min |")
+        if r["error"]:
+            lines.append(f"| {r['notebook']} | ERROR | {r['error']} | | |")
+    return "\n".join(lines)
+
+
+def write_results(results: list[dict]) -> None:
+    page = ROOT / "docs" / "RESULTS.md"
+    text = page.read_text()
+    machine = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}"
+    block = (f"{MARK_BEGIN}\nMeasured by `make results` (student mode, real CIFAR-10; {machine}).\n\n"
+             f"{table(results)}\n{MARK_END}")
+    if MARK_BEGIN in text:
+        text = re.sub(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n## Reference solutions in student mode\n\n" + block + "\n"
+    page.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="+", help="assignment folders or notebooks")
+    parser.add_argument("--dataset", default="cifar10", choices=["cifar10", "synthetic"])
+    parser.add_argument("--write", action="store_true", help="update docs/RESULTS.md")
+    args = parser.parse_args()
+    paths = []
+    for t in args.targets:
+        p = (ROOT / t) if not Path(t).is_absolute() else Path(t)
+        paths += sorted(p.glob("*.ipynb")) if p.is_dir() else [p]
+    results = []
+    for p in paths:
+        print(f"running {p.relative_to(ROOT)} ...", flush=True)
+        r = run_notebook(p, args.dataset)
+        print(f"  {r['seconds']:.0f} s, figures {r['figures']}" + (f", ERROR {r['error']}" if r["error"] else ""))
+        results.append(r)
+    print(table(results))
+    if args.write:
+        write_results(results)
+    return 1 if any(r["error"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
