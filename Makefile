@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 DEPS   := requirements.txt pyproject.toml setup.py $(wildcard cs231n/*.pyx)
 
-.PHONY: setup demo test lint results bench clean
+.PHONY: setup demo check test lint results bench clean
 
 setup: $(STAMP)
 
@@ -14,12 +14,18 @@ $(STAMP): $(DEPS) setup_env.sh
 demo: $(STAMP)
 	$(PY) -m cs231n.demo
 
+check: $(STAMP)
+	$(PY) -m cs231n.demo --check
+
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n tests benchmarks
 	$(PY) -m cs231n.grading.lint
+
+results: $(STAMP)
+	$(PY) benchmarks/run_notebooks.py --write $(sort $(dir $(wildcard assignment*/*.ipynb)))
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_fast_layers.py

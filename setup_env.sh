@@ -54,6 +54,7 @@ print(h.hexdigest())
 PY
 )"
 if [ "$force" = 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && [ -x "$venv/bin/python" ]; then
+  touch "$stamp"  # newer than its inputs, so make does not ask again
   echo "setup_env.sh: .venv is up to date ($("$venv/bin/python" --version))."
 else
   if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1 && ! command -v clang >/dev/null 2>&1; then
