@@ -109,6 +109,15 @@ result = lib.triple(5)
 ### END SOLUTION
 # %% test: use_sibling_test points=1
 assert result == 15
+# %% answer: noisy_answer
+import warnings
+def noisy(x):
+    ### BEGIN SOLUTION
+    warnings.warn("a harmless library warning")
+    return x
+    ### END SOLUTION
+# %% test: noisy_test points=1
+assert noisy(2) == 2
 """,
     "c_hang": """# %% answer: hanging_answer
 ### BEGIN SOLUTION
@@ -197,6 +206,14 @@ def test_other_notebooks_and_students_are_graded(robust_course):
     crasher, honest = autograded(grades["crasher"]), autograded(grades["honest"])
     assert crasher["use_sibling_test"] == (1, 1) and crasher["triple_test"] == (1, 1)
     assert all(got == mx for got, mx in honest.values()), honest
+
+
+def test_warnings_on_stderr_do_not_zero_a_test(robust_course):
+    course, _, grades = robust_course
+    assert autograded(grades["honest"])["noisy_test"] == (1, 1)
+    nb = json.loads((course / "autograded" / "honest" / "robust" / "b_user.ipynb").read_text())
+    shown = ["".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])]
+    assert any("harmless library warning" in t for t in shown)  # still visible to the instructor
 
 
 def test_a_notebook_loads_a_sibling_that_sorts_after_it(robust_course):
