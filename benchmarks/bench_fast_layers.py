@@ -374,8 +374,8 @@ def main() -> None:
             for r in rows:
                 table.append(
                     f"| {name} | {r['impl']} | {ms(r['fwd'])} | {ms(r['bwd'])} | {ms(r['fwd'] + r['bwd'])} | "
-                    f"{r['gf_fwd']:.1f} ({100 * r['peak_fwd']:.0f}%) | {r['gf_bwd']:.1f} "
-                    f"({100 * r['peak_bwd']:.0f}%) | {r['err']:.1e} |"
+                    f"{r['gf_fwd']:.3g} ({100 * r['peak_fwd']:.2g}%) | {r['gf_bwd']:.3g} "
+                    f"({100 * r['peak_bwd']:.2g}%) | {r['err']:.1e} |"
                 )
             table.append(f"| {name} | NumPy square-2048 GEMM, same rounds | | | | {gemm_peak:.1f} (100%) | | |")
             print("\n".join(table[-len(rows) - 1 :]), flush=True)
@@ -425,7 +425,12 @@ def main() -> None:
     print("\n".join(table), flush=True)
 
     verdicts = targets(results, peak)
-    lines += ["Targets (measured in this run):", "", *verdicts, ""]
+    lines += [
+        f"Targets (measured in this run; load average after it {os.getloadavg()[0]:.2f}):",
+        "",
+        *verdicts,
+        "",
+    ]
     print("\n".join(verdicts), flush=True)
 
     if args.default_blas:
