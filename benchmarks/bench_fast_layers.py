@@ -328,7 +328,7 @@ def ms(t: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per figure (median)")
+    parser.add_argument("--rounds", type=int, default=11, help="timed rounds per figure (median)")
     parser.add_argument("--quick", action="store_true", help="loop references on the notebook shape only")
     parser.add_argument("--write", action="store_true", help="write the tables into docs/RESULTS.md")
     parser.add_argument(
@@ -542,6 +542,12 @@ def write_results(lines: list[str]) -> None:
         "page-faults on them. Max pooling is an elementwise maximum over the pool_height * pool_width "
         "strided views (the reshape view when windows tile the input); ties send the whole gradient to "
         "the first maximum of the window in row-major order.",
+        "",
+        "Caveat: when other jobs share the machine (see the load averages), absolute figures vary by up "
+        "to 2x between runs and against `../shared/PERF.md`'s quiet-machine figures; the ratios between "
+        "implementations timed in the same interleaved rounds are the meaningful part. The four-nested-"
+        "loop figures are single runs (pooling loops: median of 3). 'Whole batch' im2col rates are "
+        "memory-bound and are not what the layers do (they work on cache-sized chunks).",
         "",
         *lines,
     ]
