@@ -76,9 +76,14 @@ def resolve_dataset(name: str = "auto", quiet: bool = False) -> str:
 
 
 def _synthetic_version() -> str:
+    """The generator's declared version plus a digest of its source, so that a cache written by any
+    other revision of the generator is never read back."""
+    import hashlib
+
     from . import synthetic
 
-    return str(getattr(synthetic, "SYNTHETIC_VERSION", "0"))
+    digest = hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:8]
+    return f"{getattr(synthetic, 'SYNTHETIC_VERSION', '0')}-{digest}"
 
 
 def synthetic_cache_path(seed: int = SYNTHETIC_SEED) -> Path:
