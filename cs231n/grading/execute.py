@@ -12,15 +12,21 @@ notebooks empty. ``RobustExecute`` instead:
 - runs the kernel under memory and CPU-time limits (``cs231n.grading.limits``), so a runaway
   submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
-  library warning never zeroes a test cell.
+  library warning never zeroes a test cell;
+- optionally bounds the wall time of the whole notebook (``RobustExecute.notebook_timeout``, default
+  from ``CS231N_NOTEBOOK_SECONDS``; ``Execute.timeout`` bounds one cell): the cell running when the
+  time is up is interrupted and every later cell counts as not run.
 """
+
+import math
+import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool
+from traitlets import Bool, Integer, default
 
-from .limits import LimitedKernelManager
+from .limits import LimitedKernelManager, configured
 
 NOT_RUN = "CellNotRun"
 
@@ -48,8 +54,17 @@ class RobustExecute(Execute):
         True, help="Show stderr text of graded cells as ordinary output instead of failing the test."
     ).tag(config=True)
 
+    notebook_timeout = Integer(
+        0, help="Wall-time limit in seconds for the whole notebook (0 = none); Execute.timeout bounds one cell."
+    ).tag(config=True)
+
+    @default("notebook_timeout")
+    def _notebook_timeout_default(self) -> int:
+        return max(0, configured("CS231N_NOTEBOOK_SECONDS", 0))
+
     def preprocess(self, nb, resources=None, km=None):
         self._failure: str | None = None
+        self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout > 0 else None
         nb, resources = super().preprocess(nb, resources, km)
         if self._failure:
             self.log.error("%s", self._failure)
@@ -59,12 +74,16 @@ class RobustExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if not self._failure and self._time_left() == 0:
+            self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out before cell {index + 1}"
         if self._failure:
             cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
             cell.execution_count = None
             return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
+            if self._time_left() == 0:
+                self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}"
         except DeadKernelError:
             self._failure = f"the kernel died while running cell {index + 1}"
             cell.outputs.append(error_output("DeadKernelError", self._failure + " (exit, crash or out of memory)"))
@@ -77,6 +96,21 @@ class RobustExecute(Execute):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
         return cell, resources
+
+    def _time_left(self) -> float | None:
+        """Seconds left of the notebook's time limit (None = no limit, 0 = none left)."""
+        if getattr(self, "_deadline", None) is None:
+            return None
+        return max(0.0, self._deadline - time.monotonic())
+
+    def _get_timeout(self, cell):
+        """nbclient's per-cell timeout, shortened to what is left of the notebook's time limit."""
+        timeout = super()._get_timeout(cell)
+        left = self._time_left()
+        if left is None:
+            return timeout
+        left = max(1, math.ceil(left))
+        return left if timeout is None else min(timeout, left)
 
     def _stop_kernel(self):
         """Kill a kernel that ignores interrupts, so no later cell waits for it."""

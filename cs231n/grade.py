@@ -1,0 +1,95 @@
+"""Grade a whole class in parallel with nbgrader: ``python -m cs231n.grade autograde ASSIGNMENT``.
+
+Runs nbgrader's own ``autograde`` once per submitted student, several at a time, on this machine
+(``--workers N``) or on a Dask cluster (``--dask`` for a local one, ``--scheduler ADDRESS`` for a
+real one), and records every score in the course gradebook as a serial ``nbgrader autograde`` would.
+Unchanged submissions are skipped unless ``--force``. Prints progress, then a report that is also
+written as ``grading_report_<assignment>.csv`` / ``.json`` in the course folder.
+
+Exit status: 0 when every submission was graded cleanly, 1 when something needs the instructor's
+attention (a failed grading, a timeout, a dead kernel, a missing or malformed notebook), 2 when
+grading could not start (no such assignment in the gradebook, bad options).
+
+See docs/INSTRUCTOR_SCALE.md for a course server with PostgreSQL and Dask workers.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .grading.parallel import LocalPool, Options, grade_class
+from .grading.report import summary, write_report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cs231n.grade", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("autograde", help="autograde every changed submission of an assignment in parallel")
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=Path("."), help="course folder with nbgrader_config.py (default: .)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="submissions graded at once (default: the number of CPUs)")
+    p.add_argument("--dask", action="store_true", help="run the workers on a local Dask cluster")
+    p.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786): grade on its workers")
+    p.add_argument("--worker-course", help="the course folder as the Dask workers see it (default: same path)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--force", action="store_true", help="grade again even submissions that did not change")
+    p.add_argument("--db-url", help="gradebook URL (default: the course's CourseDirectory.db_url)")
+    p.add_argument("--submission-timeout", type=float, default=3600,
+                   help="wall-time limit of one submission, seconds (default 3600; 0 = none)")
+    p.add_argument("--notebook-timeout", type=int, default=900,
+                   help="wall-time limit of one notebook, seconds (default 900; 0 = none)")
+    p.add_argument("--memory-mb", type=int, help="memory limit of each grading kernel (default: the kit's)")
+    p.add_argument("--cpu-seconds", type=int, help="CPU-time limit of each grading kernel (default: the kit's)")
+    p.add_argument("--threads-per-kernel", type=int,
+                   help="BLAS threads per grading kernel (default: CPUs / workers on this machine)")
+    p.add_argument("--feedback", action="store_true", help="also generate feedback for each graded student")
+    p.add_argument("--report-dir", type=Path, help="where to write the CSV/JSON report (default: the course)")
+    p.add_argument("--nbgrader-arg", action="append", default=[],
+                   help="extra option passed to nbgrader, e.g. --nbgrader-arg=--Execute.timeout=60 (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    course = args.course.resolve()
+    if not (course / "nbgrader_config.py").exists():
+        print(f"cs231n.grade: no nbgrader_config.py in {course}", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("cs231n.grade: --workers must be at least 1", file=sys.stderr)
+        return 2
+    local = not (args.dask or args.scheduler)
+    threads = args.threads_per_kernel
+    if threads is None and local:
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+    options = Options(
+        force=args.force, db_url=args.db_url,
+        submission_timeout=args.submission_timeout or None, notebook_timeout=args.notebook_timeout,
+        memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds, threads_per_kernel=threads,
+        feedback=args.feedback, extra_args=args.nbgrader_arg,
+    )
+    if local:
+        pool = LocalPool(args.workers)
+    else:
+        from .grading.cluster import DaskPool
+
+        pool = DaskPool(args.scheduler, args.workers, args.worker_course)
+    progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        report = grade_class(course, args.assignment, options, pool, students=args.student, progress=progress)
+    except LookupError as exc:
+        print(f"cs231n.grade: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        pool.close()
+    print(summary(report))
+    csv_path, json_path = write_report(report, args.report_dir or course)
+    print(f"Report: {csv_path} and {json_path.name}")
+    return 1 if report.needs_attention else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""Grading workers on a Dask distributed cluster: a local one, or a real one at a scheduler address.
+
+Each task is ``cs231n.grading.parallel.grade_submission`` for one student: it runs nbgrader on the
+worker, in the course folder at the same path (a shared file system) or at ``worker_course``, and
+writes straight into the gradebook (PostgreSQL for a real cluster). Workers need the course files
+and the same Python environment, nothing else.
+"""
+
+from collections.abc import Callable, Iterator
+
+from .parallel import SubmissionResult
+
+
+class DaskPool:
+    """Run grading tasks on Dask workers.
+
+    Inputs:
+    - scheduler: address of a running scheduler ("tcp://host:8786"); None = start a local cluster
+    - workers: processes of the local cluster (one grading task at a time each)
+    - worker_course: the course folder as the workers see it (default: the same path)
+    """
+
+    def __init__(self, scheduler: str | None = None, workers: int = 2, worker_course: str | None = None):
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if scheduler is None:
+            self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(scheduler)
+        info = self.client.scheduler_info()
+        self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()) or workers
+        self.worker_course = worker_course
+
+    def map_unordered(self, fn: Callable, jobs: list[tuple]) -> Iterator[SubmissionResult]:
+        from distributed import as_completed
+
+        if self.worker_course:
+            jobs = [(self.worker_course, *job[1:]) for job in jobs]
+        # pure=False: grading has side effects; one task per student, retried by nobody but us
+        futures = [self.client.submit(fn, *job, pure=False, key=f"grade-{job[2]}-{i}") for i, job in enumerate(jobs)]
+        for future in as_completed(futures):
+            yield future.result()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()

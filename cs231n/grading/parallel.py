@@ -1,0 +1,350 @@
+"""Autograde a whole class in parallel with nbgrader's own ``autograde``, one process per submission.
+
+The coordinator (``grade_class``) lists the submitted students, keeps those that nbgrader itself would
+grade (everything with ``force``; otherwise submissions never graded or submitted again since), and
+hands them one at a time to a pool of workers: threads that each run ``nbgrader autograde A --student
+S`` in a subprocess (``LocalPool``), or tasks on a Dask cluster (``cs231n.grading.cluster``). Every
+worker writes straight into the course gradebook, so scores, comments and manual grades end up exactly
+as a serial ``nbgrader autograde`` leaves them:
+
+- SQLite: the gradebook URL gets a busy timeout (``?timeout=``), so concurrent writers wait for each
+  other instead of failing with "database is locked"; a run that fails on a locked database anyway is
+  retried;
+- PostgreSQL (``CourseDirectory.db_url``): concurrent writers need nothing special.
+
+Each submission runs under limits: ``submission_timeout`` (wall time of the whole nbgrader process,
+which is killed with its kernels; the student is reported as "timeout" and graded again next time),
+``notebook_timeout`` (``RobustExecute.notebook_timeout``), ``memory_mb`` and ``cpu_seconds`` (the
+kernel's limits, ``cs231n.grading.limits``).
+"""
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .execute import NOT_RUN
+from .procs import run_nbgrader
+
+SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
+LOCKED = "database is locked"
+
+
+@dataclass
+class Options:
+    """How to grade each submission (the same for every worker)."""
+
+    force: bool = False                  # grade again even if unchanged (nbgrader's --force)
+    db_url: str | None = None            # gradebook URL; None = the course's nbgrader configuration
+    submission_timeout: float | None = None  # wall time of one submission's nbgrader run, seconds
+    notebook_timeout: int | None = None  # wall time of one notebook, seconds
+    memory_mb: int | None = None         # kernel address-space limit
+    cpu_seconds: int | None = None       # kernel CPU-time limit
+    threads_per_kernel: int | None = None  # BLAS/OpenMP threads in each grading kernel
+    feedback: bool = False               # also run generate_feedback for each graded student
+    retries: int = 2                     # extra attempts after a "database is locked" failure
+    fork: bool = True                    # start nbgrader from a fork server with nbgrader imported
+    extra_args: list[str] = field(default_factory=list)  # more nbgrader options, e.g. --Execute.timeout=60
+
+
+@dataclass
+class SubmissionResult:
+    """What happened to one student's submission.
+
+    status: "graded", "failed" or "skipped" (unchanged since the last grading);
+    problems: what needs the instructor's attention, each "<kind>: <detail>" with kind one of
+    timeout, dead kernel, missing notebook, malformed notebook, nbgrader error.
+    """
+
+    student: str
+    status: str
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    attempts: int = 0
+    log: str = ""
+    worker: str = ""
+    score: float | None = None
+    max_score: float | None = None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status == "failed" or bool(self.problems)
+
+    def as_row(self) -> dict:
+        row = asdict(self)
+        row.pop("log")
+        row["problems"] = "; ".join(self.problems)
+        row["needs_attention"] = self.needs_attention
+        return row
+
+
+def submitted_students(course: Path, assignment: str) -> list[str]:
+    """Students with a submission folder ``submitted/<student>/<assignment>/``, sorted."""
+    return sorted(p.parent.name for p in Path(course).glob(f"{SUBMITTED}/*/{assignment}") if p.is_dir())
+
+
+def read_timestamp(folder: Path) -> str | None:
+    path = folder / "timestamp.txt"
+    if not path.exists():
+        return None
+    return path.read_text().strip() or None
+
+
+def needs_grading(course: Path, assignment: str, student: str) -> bool:
+    """nbgrader's own rule without --force: grade if never graded, or submitted again since."""
+    from nbgrader.utils import parse_utc
+
+    dest = Path(course) / AUTOGRADED / student / assignment
+    if not dest.exists():
+        return True
+    new, old = read_timestamp(Path(course) / SUBMITTED / student / assignment), read_timestamp(dest)
+    return new is not None and old is not None and parse_utc(new) > parse_utc(old)
+
+
+def check_submission(course: Path, assignment: str, student: str, expected: Iterable[str]) -> list[str]:
+    """Problems visible before grading: notebooks missing from the submission or not readable as
+    notebooks. ``expected``: the assignment's notebook names (without .ipynb)."""
+    import nbformat
+
+    folder = Path(course) / SUBMITTED / student / assignment
+    problems = []
+    for name in sorted(expected):
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            problems.append(f"missing notebook: {name}.ipynb")
+            continue
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as exc:  # noqa: BLE001 - any reading or schema error means the file is malformed
+            problems.append(f"malformed notebook: {name}.ipynb ({type(exc).__name__}: {str(exc)[:120]})")
+    return problems
+
+
+def execution_problems(folder: Path) -> list[str]:
+    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks."""
+    problems: list[str] = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for i, cell in enumerate(nb.get("cells", []), 1):
+            for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+                ename = out.get("ename") if out.get("output_type") == "error" else None
+                problem = None
+                if ename == "DeadKernelError":
+                    problem = f"dead kernel: {path.name} cell {i}"
+                elif ename == "CellTimeoutError":
+                    problem = f"timeout: {path.name} cell {i}"
+                elif ename == NOT_RUN and "time limit" in out.get("evalue", ""):
+                    problem = f"timeout: {path.name} ran out of its notebook time limit"
+                if problem and problem not in problems:
+                    problems.append(problem)
+    return problems
+
+
+def nbgrader_env(options: Options) -> dict[str, str]:
+    """The environment of a worker's nbgrader process: the kit's limits and thread counts."""
+    bindir = str(Path(sys.executable).parent)  # nbgrader runs kernels from PATH
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    env.pop("NBGRADER_EXECUTION", None)
+    if options.memory_mb is not None:
+        env["CS231N_KERNEL_MEMORY_MB"] = str(options.memory_mb)
+    if options.cpu_seconds is not None:
+        env["CS231N_KERNEL_CPU_SECONDS"] = str(options.cpu_seconds)
+    if options.notebook_timeout is not None:
+        env["CS231N_NOTEBOOK_SECONDS"] = str(options.notebook_timeout)
+    if options.threads_per_kernel:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(var, str(options.threads_per_kernel))
+    return env
+
+
+def sqlite_with_timeout(db_url: str, seconds: int = 120) -> str:
+    """A SQLite URL whose connections wait up to ``seconds`` for a lock (other URLs unchanged)."""
+    if not db_url.startswith("sqlite") or "timeout=" in db_url:
+        return db_url
+    return db_url + ("&" if "?" in db_url else "?") + f"timeout={seconds}"
+
+
+def nbgrader_args(command: str, assignment: str, student: str, options: Options, force: bool) -> list[str]:
+    args = [command, assignment, "--student", student]
+    if force:
+        args.append("--force")
+    if options.db_url:
+        args.append(f"--CourseDirectory.db_url={sqlite_with_timeout(options.db_url)}")
+    return args + list(options.extra_args)
+
+
+def grade_submission(course: str | Path, assignment: str, student: str, options: Options,
+                     expected: Iterable[str] = ()) -> SubmissionResult:
+    """Autograde one student's submission with nbgrader in a subprocess (this runs on a worker).
+
+    Inputs:
+    - course: the course folder (holds nbgrader_config.py); assignment, student: ids
+    - options: limits and nbgrader options; ``options.db_url`` must be set (see ``resolve_db_url``)
+    - expected: the assignment's notebook names, to report missing or malformed notebooks
+    Returns: a ``SubmissionResult`` (score not filled in; the coordinator reads it from the gradebook).
+    """
+    import socket
+
+    course = Path(course)
+    result = SubmissionResult(student, "graded", worker=f"{socket.gethostname()}:{os.getpid()}")
+    result.problems = check_submission(course, assignment, student, expected)
+    env = nbgrader_env(options)
+    logs = []
+    tic = time.perf_counter()
+    for attempt in range(1 + max(0, options.retries)):
+        result.attempts = attempt + 1
+        left = None
+        if options.submission_timeout is not None:
+            left = max(1.0, options.submission_timeout - (time.perf_counter() - tic))
+        force = options.force or attempt > 0
+        run = run_nbgrader(nbgrader_args("autograde", assignment, student, options, force), course, env, left,
+                           options.fork)
+        logs.append(run.output)
+        if run.timed_out or run.returncode == 0 or LOCKED not in run.output:
+            break
+    if run.timed_out:
+        result.status = "failed"
+        result.problems.append(f"timeout: grading took over {options.submission_timeout:g} s and was stopped")
+        # as nbgrader does with a failed submission: remove it, so that the next run grades it again
+        shutil.rmtree(course / AUTOGRADED / student / assignment, ignore_errors=True)
+    elif run.returncode != 0:
+        result.status = "failed"
+        if LOCKED in run.output:
+            result.problems.append(f"nbgrader error: {LOCKED} after {result.attempts} attempts")
+        elif not any(p.startswith("malformed notebook") for p in result.problems):
+            lines = [ln for ln in run.output.splitlines() if "ERROR" in ln or "Error" in ln]
+            result.problems.append(f"nbgrader error: exit {run.returncode}: {(lines or ['no message'])[-1][:200]}")
+    if result.status == "graded":
+        result.problems += execution_problems(course / AUTOGRADED / student / assignment)
+        if options.feedback:
+            fb = run_nbgrader(nbgrader_args("generate_feedback", assignment, student, options, True), course, env,
+                              options.submission_timeout, options.fork)
+            logs.append(fb.output)
+            if fb.returncode != 0:
+                result.problems.append(f"nbgrader error: generate_feedback exited {fb.returncode}")
+    result.seconds = time.perf_counter() - tic
+    result.log = "\n".join(logs)[-20000:]
+    return result
+
+
+class LocalPool:
+    """Workers on this machine: ``workers`` threads, each running one nbgrader subprocess at a time."""
+
+    def __init__(self, workers: int):
+        self.workers = max(1, workers)
+
+    def map_unordered(self, fn: Callable, jobs: list[tuple]) -> Iterator[SubmissionResult]:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            futures = [pool.submit(fn, *job) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def close(self) -> None:
+        pass
+
+
+def resolve_db_url(course: Path, db_url: str | None = None) -> str:
+    """The gradebook URL: ``db_url`` if given, else the course's nbgrader configuration's
+    ``CourseDirectory.db_url`` (by default ``sqlite:///<course>/gradebook.db``)."""
+    if db_url:
+        return db_url
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = Path(course).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    url = config.get("CourseDirectory", {}).get("db_url")
+    if url:
+        return url
+    return CourseDirectory(root=str(course)).db_url
+
+
+def assignment_notebooks(db_url: str, assignment: str) -> list[str]:
+    """The assignment's notebook names as the gradebook knows them (``generate_assignment`` must have
+    run); raises ``LookupError`` if the assignment is not in the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+        except MissingEntry:
+            raise LookupError(f"assignment {assignment!r} is not in the gradebook {db_url}: "
+                              "run `nbgrader generate_assignment` first") from None
+
+
+def fill_scores(db_url: str, assignment: str, results: list[SubmissionResult]) -> None:
+    """Read each graded student's total score and maximum from the gradebook into the results."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        for r in results:
+            try:
+                sub = gb.find_submission(assignment, r.student)
+            except MissingEntry:
+                continue
+            r.score, r.max_score = float(sub.score), float(sub.max_score)
+
+
+@dataclass
+class ClassReport:
+    """The outcome of a class grading round."""
+
+    assignment: str
+    results: list[SubmissionResult]
+    seconds: float
+    workers: int
+    backend: str
+
+    @property
+    def needs_attention(self) -> list[SubmissionResult]:
+        return [r for r in self.results if r.needs_attention]
+
+    def counts(self) -> dict[str, int]:
+        out = {"graded": 0, "failed": 0, "skipped": 0}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+
+def grade_class(course: Path, assignment: str, options: Options, pool=None, students: list[str] | None = None,
+                progress: Callable[[str], None] = print) -> ClassReport:
+    """Autograde every (changed) submission of ``assignment`` with ``pool``'s workers.
+
+    Inputs:
+    - course: the course folder; assignment: its id
+    - options: see ``Options``; pool: ``LocalPool`` (default: 1 worker) or a Dask pool
+    - students: only these (default: every submitted student)
+    - progress: called with one line per finished submission (done/total, failures, ETA)
+    Returns: a ``ClassReport``, scores filled in from the gradebook.
+    """
+    from .report import progress_line
+
+    course = Path(course).resolve()
+    pool = pool or LocalPool(1)
+    options.db_url = resolve_db_url(course, options.db_url)
+    expected = assignment_notebooks(options.db_url, assignment)
+    everyone = students if students is not None else submitted_students(course, assignment)
+    todo = [s for s in everyone if options.force or needs_grading(course, assignment, s)]
+    results = [SubmissionResult(s, "skipped") for s in everyone if s not in todo]
+    tic = time.perf_counter()
+    progress(f"grading {len(todo)} of {len(everyone)} submissions of {assignment} "
+             f"({len(results)} unchanged) with {getattr(pool, 'workers', '?')} workers")
+    jobs = [(str(course), assignment, s, options, expected) for s in todo]
+    failures = 0
+    for done, result in enumerate(pool.map_unordered(grade_submission, jobs), 1):
+        results.append(result)
+        failures += result.needs_attention
+        progress(progress_line(result, done, len(todo), failures, time.perf_counter() - tic))
+    elapsed = time.perf_counter() - tic
+    fill_scores(options.db_url, assignment, results)
+    results.sort(key=lambda r: r.student)
+    return ClassReport(assignment, results, elapsed, getattr(pool, "workers", 1), type(pool).__name__)

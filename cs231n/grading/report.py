@@ -1,0 +1,82 @@
+"""Progress lines and the final report of a class grading round (text, CSV and JSON)."""
+
+import csv
+import json
+import time
+from pathlib import Path
+
+from .parallel import ClassReport, SubmissionResult
+
+COLUMNS = ["student", "status", "score", "max_score", "seconds", "attempts", "needs_attention", "problems", "worker"]
+
+
+def duration(seconds: float) -> str:
+    """'42 s', '3 min 05 s' or '1 h 02 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def progress_line(result: SubmissionResult, done: int, total: int, failures: int, elapsed: float) -> str:
+    """One line per finished submission: count, outcome, failures so far and the estimated time left
+    (elapsed time per finished submission times the submissions left; workers run side by side)."""
+    eta = elapsed / done * (total - done) if done else 0.0
+    outcome = result.status if not result.problems else f"{result.status} ({'; '.join(result.problems)})"
+    return (f"[{done}/{total}] {result.student}: {outcome} in {result.seconds:.1f} s | "
+            f"needing attention so far: {failures} | ETA {duration(eta)}")
+
+
+def summary(report: ClassReport) -> str:
+    """The final report as text: a table of every student, then totals and what needs attention."""
+    rows = [["student", "status", "score", "seconds", "problems"]]
+    for r in report.results:
+        score = "-" if r.score is None else f"{r.score:g}/{r.max_score:g}"
+        secs = "-" if r.status == "skipped" else f"{r.seconds:.1f}"
+        rows.append([r.student, r.status, score, secs, "; ".join(r.problems)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join([c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)] + [row[-1]]).rstrip()
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    counts = report.counts()
+    graded = [r for r in report.results if r.status != "skipped"]
+    rate = len(graded) / report.seconds * 60 if report.seconds > 0 and graded else 0.0
+    mean = sum(r.seconds for r in graded) / len(graded) if graded else 0.0
+    lines.append("")
+    lines.append(f"{report.assignment}: {counts['graded']} graded, {counts['failed']} failed, "
+                 f"{counts['skipped']} unchanged (skipped) in {duration(report.seconds)} with {report.workers} "
+                 f"workers ({report.backend}); {rate:.1f} submissions/min, {mean:.1f} s per submission")
+    attention = report.needs_attention
+    if attention:
+        lines.append(f"{len(attention)} need your attention: " + ", ".join(r.student for r in attention))
+    else:
+        lines.append("Nothing needs your attention.")
+    return "\n".join(lines)
+
+
+def write_report(report: ClassReport, folder: Path) -> tuple[Path, Path]:
+    """Write ``grading_report_<assignment>.csv`` and ``.json`` into ``folder`` (the course root, where
+    ``nbgrader export`` writes grades.csv). Returns both paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [r.as_row() for r in report.results]
+    csv_path = folder / f"grading_report_{report.assignment}.csv"
+    with csv_path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    json_path = folder / f"grading_report_{report.assignment}.json"
+    payload = {
+        "assignment": report.assignment,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(report.seconds, 2),
+        "workers": report.workers,
+        "backend": report.backend,
+        "counts": report.counts(),
+        "needs_attention": [r.student for r in report.needs_attention],
+        "students": rows,
+    }
+    json_path.write_text(json.dumps(payload, indent=1) + "\n")
+    return csv_path, json_path
