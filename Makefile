@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 DEPS   := requirements.txt pyproject.toml setup.py $(wildcard cs231n/*.pyx)
 
-.PHONY: setup demo check test lint results bench clean
+.PHONY: setup demo check test lint results bench grade clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,12 @@ results: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_fast_layers.py
+
+# Grade a whole class in parallel in the course folder (here): make grade ASSIGNMENT=assignment1 WORKERS=8
+ASSIGNMENT ?= assignment1
+WORKERS    ?= $(shell nproc 2>/dev/null || echo 2)
+grade: $(STAMP)
+	$(PY) -m cs231n.grade autograde $(ASSIGNMENT) --workers $(WORKERS) $(GRADE_ARGS)
 
 clean:
 	rm -rf build release submitted autograded feedback gradebook.db demo .pytest_cache

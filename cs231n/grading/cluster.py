@@ -21,12 +21,15 @@ class DaskPool:
     """
 
     def __init__(self, scheduler: str | None = None, workers: int = 2, worker_course: str | None = None):
+        import dask
         from distributed import Client, LocalCluster
 
         self.cluster = None
         if scheduler is None:
-            self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+            # non-daemonic workers may start processes of their own: the fork server of procs.run_nbgrader
+            with dask.config.set({"distributed.worker.daemon": False}):
+                self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
             self.client = Client(self.cluster)
         else:
             self.client = Client(scheduler)

@@ -13,9 +13,9 @@ notebooks empty. ``RobustExecute`` instead:
   submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell;
-- optionally bounds the wall time of the whole notebook (``RobustExecute.notebook_timeout``, default
-  from ``CS231N_NOTEBOOK_SECONDS``; ``Execute.timeout`` bounds one cell): the cell running when the
-  time is up is interrupted and every later cell counts as not run.
+- optionally bounds the wall time of the notebook's cells (``RobustExecute.notebook_timeout``, default
+  from ``CS231N_NOTEBOOK_SECONDS``, counted from the first code cell; ``Execute.timeout`` bounds one
+  cell): the cell running when the time is up is interrupted and every later cell counts as not run.
 """
 
 import math
@@ -64,7 +64,7 @@ class RobustExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._failure: str | None = None
-        self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout > 0 else None
+        self._deadline = None  # the notebook's clock starts at its first code cell, once the kernel is up
         nb, resources = super().preprocess(nb, resources, km)
         if self._failure:
             self.log.error("%s", self._failure)
@@ -74,6 +74,8 @@ class RobustExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if self._deadline is None and self.notebook_timeout > 0:
+            self._deadline = time.monotonic() + self.notebook_timeout
         if not self._failure and self._time_left() == 0:
             self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out before cell {index + 1}"
         if self._failure:
