@@ -35,3 +35,9 @@ def test_kernel_command_is_wrapped(monkeypatch):
     km = LimitedKernelManager(kernel_name="python3")
     cmd = km.format_kernel_cmd()
     assert cmd[1:5] == ["-m", "cs231n.grading.limits", "--memory-mb", "1234"] and "--" in cmd
+
+
+def test_grading_kernels_use_one_blas_thread_by_default(monkeypatch):
+    monkeypatch.delenv("CS231N_KERNEL_THREADS", raising=False)
+    res = run_limited(0, "import os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    assert res.stdout.split() == ["1", "1"]

@@ -10,6 +10,8 @@ own limits before it becomes the kernel::
 - CPU time (RLIMIT_CPU): a runaway submission is killed; the robust executor grades it as far as it ran.
 
 Defaults come from ``CS231N_KERNEL_MEMORY_MB`` and ``CS231N_KERNEL_CPU_SECONDS`` (0 = no limit).
+BLAS libraries in the kernel use ``CS231N_KERNEL_THREADS`` threads (default 1): grading runs several
+kernels side by side, and BLAS threads that spin against each other make a loaded machine crawl.
 Where ``resource`` is missing (Windows) the kernel starts without limits.
 """
 
@@ -66,6 +68,9 @@ def main(argv: list[str]) -> None:
     if not cmd:
         sys.exit("usage: python -m cs231n.grading.limits [--memory-mb N] [--cpu-seconds N] -- COMMAND ...")
     apply_limits(memory, cpu)
+    threads = str(configured("CS231N_KERNEL_THREADS", 1))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = threads
     os.execvp(cmd[0], cmd)
 
 
