@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
@@ -107,11 +108,13 @@ class _Progress:
 # ----------------------------------------------------------------------------------------------
 
 
-def _offline_message(url: str, reason: object, archive: Path, size: int | None, md5: str | None) -> str:
+def _offline_message(
+    url: str, reason: object, archive: Path, size: int | None, md5: str | None, command: str = DOWNLOAD_COMMAND
+) -> str:
     about = f" ({size / 1e6:.0f} MB" + (f", MD5 {md5})" if md5 else ")") if size else ""
     return (
         f"Could not download {url}: {reason}. Check the internet connection (or proxy settings) and "
-        f"run `{DOWNLOAD_COMMAND}` again; an interrupted download resumes where it stopped. "
+        f"run `{command}` again; an interrupted download resumes where it stopped. "
         f"Alternatively, download the file by hand from {url}{about} and put it at {archive}; "
         f"the same command then verifies and unpacks it without using the network."
     )
@@ -194,13 +197,16 @@ def _digests(path: Path) -> tuple[str, str]:
     return md5.hexdigest(), sha256.hexdigest()
 
 
-def verify_file(path: Path, size: int | None, md5: str | None, sha256: str | None) -> None:
+def verify_file(
+    path: Path, size: int | None, md5: str | None, sha256: str | None, command: str = DOWNLOAD_COMMAND
+) -> None:
     """
     Check a file's size and digests; on mismatch delete it and raise ChecksumError.
 
     Inputs:
     - path: the file.
     - size, md5, sha256: expected values (hex digests); None skips that check.
+    - command: the download command that the error message tells the user to run again.
     """
     actual_size = path.stat().st_size
     problems = []
@@ -216,7 +222,7 @@ def verify_file(path: Path, size: int | None, md5: str | None, sha256: str | Non
         path.unlink()
         raise ChecksumError(
             f"{path} is not the published file ({'; '.join(problems)}); it was deleted. "
-            f"Run `{DOWNLOAD_COMMAND}` again; if this repeats, something between you and the server "
+            f"Run `{command}` again; if this repeats, something between you and the server "
             f"alters the download."
         )
 
@@ -231,6 +237,7 @@ def download_file(
     attempts: int = 5,
     progress: bool = True,
     stream: TextIO | None = None,
+    command: str = DOWNLOAD_COMMAND,
 ) -> Path:
     """
     Download url to dest through `dest.part`, resuming after interruptions, then verify it.
@@ -242,6 +249,7 @@ def download_file(
     - timeout: seconds without data before a connection counts as lost.
     - attempts: requests to make in total, each resuming where the previous one stopped.
     - progress: show progress on `stream` (default stdout).
+    - command: the download command that error messages tell the user to run again.
 
     Returns:
     - dest.
@@ -262,21 +270,22 @@ def download_file(
         except _Interrupted as e:
             bar.finish()
             if attempt == attempts:
-                raise DownloadError(_offline_message(url, f"{e}, after {attempts} attempts", dest, size, md5)) from e
+                reason = f"{e}, after {attempts} attempts"
+                raise DownloadError(_offline_message(url, reason, dest, size, md5, command)) from e
             bar.say(f"  {e}; resuming (attempt {attempt + 1} of {attempts})")
             time.sleep(min(0.2 * attempt, 2.0))
         except urllib.error.HTTPError as e:
             bar.finish()
-            raise DownloadError(_offline_message(url, f"HTTP {e.code} {e.reason}", dest, size, md5)) from e
+            raise DownloadError(_offline_message(url, f"HTTP {e.code} {e.reason}", dest, size, md5, command)) from e
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
             bar.finish()
             if isinstance(e, DownloadError):
                 raise
             reason = getattr(e, "reason", e)
-            raise DownloadError(_offline_message(url, reason, dest, size, md5)) from e
+            raise DownloadError(_offline_message(url, reason, dest, size, md5, command)) from e
     bar.finish()
     bar.say("  verifying size and checksums")
-    verify_file(part, size, md5, sha256)
+    verify_file(part, size, md5, sha256, command)
     os.replace(part, dest)
     return dest
 
@@ -295,12 +304,36 @@ def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
         raise DownloadError(f"{archive}: refusing member {member.name!r} (links and devices are not allowed)")
 
 
+def _extract_tar(archive: Path, tmp: Path) -> None:
+    with tarfile.open(archive, "r:gz") as tar:
+        members = tar.getmembers()
+        for m in members:
+            _check_member(m, archive)
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(tmp, members=members, filter="data")
+        else:  # pragma: no cover - Python < 3.11.4
+            tar.extractall(tmp, members=members)
+
+
+def _extract_zip(archive: Path, tmp: Path) -> None:
+    """Unpack a zip after the same checks as tar members: no absolute or `..` paths, no symlinks."""
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        for m in members:
+            name = PurePosixPath(m.filename)
+            if name.is_absolute() or ".." in name.parts or m.filename.startswith(("/", "\\")) or ":" in m.filename:
+                raise DownloadError(f"{archive}: refusing unsafe member path {m.filename!r}")
+            if (m.external_attr >> 16) & 0o170000 == 0o120000:
+                raise DownloadError(f"{archive}: refusing member {m.filename!r} (links are not allowed)")
+        zf.extractall(tmp, members=members)
+
+
 def extract_archive(archive: Path, dest_parent: Path, folder: str, required: tuple[str, ...]) -> Path:
     """
-    Unpack `folder/` from a .tar.gz into dest_parent atomically.
+    Unpack `folder/` from a .tar.gz (or a .zip) into dest_parent atomically.
 
     Inputs:
-    - archive: the verified .tar.gz.
+    - archive: the verified .tar.gz, or a .zip (recognised by its content, not its name).
     - dest_parent: where `folder` will appear.
     - folder: the top-level folder the archive holds (e.g. "cifar-10-batches-py").
     - required: files that must be inside `folder` for the extraction to count as complete.
@@ -315,15 +348,11 @@ def extract_archive(archive: Path, dest_parent: Path, folder: str, required: tup
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder}-extract-", dir=dest_parent))
     try:
         try:
-            with tarfile.open(archive, "r:gz") as tar:
-                members = tar.getmembers()
-                for m in members:
-                    _check_member(m, archive)
-                if hasattr(tarfile, "data_filter"):
-                    tar.extractall(tmp, members=members, filter="data")
-                else:  # pragma: no cover - Python < 3.11.4
-                    tar.extractall(tmp, members=members)
-        except (tarfile.TarError, EOFError, OSError) as e:
+            if zipfile.is_zipfile(archive):
+                _extract_zip(archive, tmp)
+            else:
+                _extract_tar(archive, tmp)
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
             if isinstance(e, DownloadError):
                 raise
             raise DownloadError(f"{archive} could not be unpacked ({e}); delete it and download again.") from e
