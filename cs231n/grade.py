@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask", action="store_true", help="run the workers on a local Dask cluster")
     p.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786): grade on its workers")
     p.add_argument("--worker-course", help="the course folder as the Dask workers see it (default: same path)")
+    p.add_argument("--ship-files", action="store_true",
+                   help="send each submission to the worker and its autograded notebooks and feedback back "
+                        "(workers with their own copy of the course instead of a shared file system)")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--force", action="store_true", help="grade again even submissions that did not change")
     p.add_argument("--db-url", help="gradebook URL (default: the course's CourseDirectory.db_url)")
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         force=args.force, db_url=args.db_url,
         submission_timeout=args.submission_timeout or None, notebook_timeout=args.notebook_timeout,
         memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds, threads_per_kernel=threads,
-        feedback=args.feedback, extra_args=args.nbgrader_arg,
+        feedback=args.feedback, extra_args=args.nbgrader_arg, ship_files=args.ship_files,
     )
     if local:
         pool = LocalPool(args.workers)

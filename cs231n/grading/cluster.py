@@ -6,7 +6,7 @@ writes straight into the gradebook (PostgreSQL for a real cluster). Workers need
 and the same Python environment, nothing else.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .parallel import SubmissionResult
 
@@ -37,15 +37,27 @@ class DaskPool:
         self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()) or workers
         self.worker_course = worker_course
 
-    def map_unordered(self, fn: Callable, jobs: list[tuple]) -> Iterator[SubmissionResult]:
+    def map_unordered(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator[SubmissionResult]:
+        """``fn(*job)`` on the workers, results as they finish; at most two tasks per worker are in
+        flight, so shipped submissions are read only shortly before a worker needs them."""
         from distributed import as_completed
 
-        if self.worker_course:
-            jobs = [(self.worker_course, *job[1:]) for job in jobs]
-        # pure=False: grading has side effects; one task per student, retried by nobody but us
-        futures = [self.client.submit(fn, *job, pure=False, key=f"grade-{job[2]}-{i}") for i, job in enumerate(jobs)]
-        for future in as_completed(futures):
+        jobs = iter(jobs)
+        count = 0
+
+        def submit(job: tuple):
+            nonlocal count
+            if self.worker_course:
+                job = (self.worker_course, *job[1:])
+            count += 1
+            # pure=False: grading has side effects; a unique key per submission
+            return self.client.submit(fn, *job, pure=False, key=f"grade-{job[2]}-{count}")
+
+        pending = as_completed([submit(job) for _, job in zip(range(2 * self.workers), jobs, strict=False)])
+        for future in pending:
             yield future.result()
+            if (job := next(jobs, None)) is not None:
+                pending.add(submit(job))
 
     def close(self) -> None:
         self.client.close()

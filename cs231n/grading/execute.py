@@ -88,6 +88,7 @@ class RobustExecute(Execute):
                 self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}"
         except DeadKernelError:
             self._failure = f"the kernel died while running cell {index + 1}"
+            cell.execution_count = None  # whether the dying kernel numbered this cell is down to timing
             cell.outputs.append(error_output("DeadKernelError", self._failure + " (exit, crash or out of memory)"))
         except CellTimeoutError:
             self._failure = f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)"

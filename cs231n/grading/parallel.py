@@ -24,8 +24,8 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .execute import NOT_RUN
@@ -49,6 +49,7 @@ class Options:
     feedback: bool = False               # also run generate_feedback for each graded student
     retries: int = 2                     # extra attempts after a "database is locked" failure
     fork: bool = True                    # start nbgrader from a fork server with nbgrader imported
+    ship_files: bool = False             # send submissions to the workers and their results back
     extra_args: list[str] = field(default_factory=list)  # more nbgrader options, e.g. --Execute.timeout=60
 
 
@@ -70,6 +71,7 @@ class SubmissionResult:
     worker: str = ""
     score: float | None = None
     max_score: float | None = None
+    files: dict[str, bytes] | None = None  # shipped results: course-relative path -> content
 
     @property
     def needs_attention(self) -> bool:
@@ -78,6 +80,7 @@ class SubmissionResult:
     def as_row(self) -> dict:
         row = asdict(self)
         row.pop("log")
+        row.pop("files")
         row["problems"] = "; ".join(self.problems)
         row["needs_attention"] = self.needs_attention
         return row
@@ -182,19 +185,48 @@ def nbgrader_args(command: str, assignment: str, student: str, options: Options,
     return args + list(options.extra_args)
 
 
+def pack(course: Path, folders: Iterable[str]) -> dict[str, bytes]:
+    """Every file under the given course-relative folders: relative path -> content."""
+    out = {}
+    for folder in folders:
+        for path in sorted((Path(course) / folder).rglob("*")):
+            if path.is_file():
+                out[str(path.relative_to(course))] = path.read_bytes()
+    return out
+
+
+def unpack(course: Path, files: dict[str, bytes], folders: Iterable[str]) -> None:
+    """Replace the given course-relative folders with the shipped ``files``."""
+    for folder in folders:
+        shutil.rmtree(Path(course) / folder, ignore_errors=True)
+    for rel, data in files.items():
+        path = Path(course) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def result_folders(assignment: str, student: str) -> list[str]:
+    return [f"{AUTOGRADED}/{student}/{assignment}", f"{FEEDBACK}/{student}/{assignment}"]
+
+
 def grade_submission(course: str | Path, assignment: str, student: str, options: Options,
-                     expected: Iterable[str] = ()) -> SubmissionResult:
+                     expected: Iterable[str] = (), shipped: dict[str, bytes] | None = None) -> SubmissionResult:
     """Autograde one student's submission with nbgrader in a subprocess (this runs on a worker).
 
     Inputs:
     - course: the course folder (holds nbgrader_config.py); assignment, student: ids
     - options: limits and nbgrader options; ``options.db_url`` must be set (see ``resolve_db_url``)
     - expected: the assignment's notebook names, to report missing or malformed notebooks
+    - shipped: the submission's files (``pack``) when this worker has its own copy of the course; the
+      results then come back in ``SubmissionResult.files``
     Returns: a ``SubmissionResult`` (score not filled in; the coordinator reads it from the gradebook).
     """
     import socket
 
     course = Path(course)
+    if shipped is not None:
+        unpack(course, shipped, [f"{SUBMITTED}/{student}/{assignment}"])
+        options = replace(options, force=True)  # this copy's earlier results say nothing: grade it
     result = SubmissionResult(student, "graded", worker=f"{socket.gethostname()}:{os.getpid()}")
     result.problems = check_submission(course, assignment, student, expected)
     env = nbgrader_env(options)
@@ -233,6 +265,8 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
                 result.problems.append(f"nbgrader error: generate_feedback exited {fb.returncode}")
     result.seconds = time.perf_counter() - tic
     result.log = "\n".join(logs)[-20000:]
+    if shipped is not None:
+        result.files = pack(course, result_folders(assignment, student))
     return result
 
 
@@ -242,11 +276,20 @@ class LocalPool:
     def __init__(self, workers: int):
         self.workers = max(1, workers)
 
-    def map_unordered(self, fn: Callable, jobs: list[tuple]) -> Iterator[SubmissionResult]:
+    def map_unordered(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator[SubmissionResult]:
+        """``fn(*job)`` for every job, results as they finish; jobs are taken from the iterable only
+        when a worker is about to need them (at most two per worker in flight)."""
+        jobs = iter(jobs)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            futures = [pool.submit(fn, *job) for job in jobs]
-            for future in as_completed(futures):
-                yield future.result()
+            running = set()
+            while True:
+                while len(running) < 2 * self.workers and (job := next(jobs, None)) is not None:
+                    running.add(pool.submit(fn, *job))
+                if not running:
+                    return
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
 
     def close(self) -> None:
         pass
@@ -338,9 +381,13 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     tic = time.perf_counter()
     progress(f"grading {len(todo)} of {len(everyone)} submissions of {assignment} "
              f"({len(results)} unchanged) with {getattr(pool, 'workers', '?')} workers")
-    jobs = [(str(course), assignment, s, options, expected) for s in todo]
+    jobs = ((str(course), assignment, s, options, expected,
+             pack(course, [f"{SUBMITTED}/{s}/{assignment}"]) if options.ship_files else None) for s in todo)
     failures = 0
     for done, result in enumerate(pool.map_unordered(grade_submission, jobs), 1):
+        if result.files is not None:
+            unpack(course, result.files, result_folders(assignment, result.student))
+            result.files = None
         results.append(result)
         failures += result.needs_attention
         progress(progress_line(result, done, len(todo), failures, time.perf_counter() - tic))

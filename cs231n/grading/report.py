@@ -58,9 +58,15 @@ def summary(report: ClassReport) -> str:
 
 def write_report(report: ClassReport, folder: Path) -> tuple[Path, Path]:
     """Write ``grading_report_<assignment>.csv`` and ``.json`` into ``folder`` (the course root, where
-    ``nbgrader export`` writes grades.csv). Returns both paths."""
+    ``nbgrader export`` writes grades.csv), and nbgrader's log of every submission that needs attention
+    into ``grading_logs/<assignment>/<student>.log``. Returns the CSV and JSON paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    for r in report.needs_attention:
+        if r.log:
+            log = folder / "grading_logs" / report.assignment / f"{r.student}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(r.log)
     rows = [r.as_row() for r in report.results]
     csv_path = folder / f"grading_report_{report.assignment}.csv"
     with csv_path.open("w", newline="") as fh:
