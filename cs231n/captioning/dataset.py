@@ -118,15 +118,24 @@ def synthetic_version() -> str:
     return f"{synthetic.SYNTHETIC_CAPTIONS_VERSION}-{h.hexdigest()[:8]}"
 
 
+def _sizes(num_train: int | None, num_val: int | None) -> tuple[int, int]:
+    """Fill in the default sizes (read at call time, so tests can shrink SYNTHETIC_SIZES)."""
+    return (SYNTHETIC_SIZES[0] if num_train is None else num_train, SYNTHETIC_SIZES[1] if num_val is None else num_val)
+
+
 def synthetic_captions_dir(
-    seed: int = SYNTHETIC_SEED, num_train: int = SYNTHETIC_SIZES[0], num_val: int = SYNTHETIC_SIZES[1]
+    seed: int = SYNTHETIC_SEED, num_train: int | None = None, num_val: int | None = None
 ) -> Path:
     """
     The folder caching the synthetic captioning dataset of these sizes and seed.
 
+    Inputs:
+    - seed: the generator's seed; num_train, num_val: images per split (default SYNTHETIC_SIZES).
+
     Returns:
     - Path inside `data_dir()` (it may not exist yet).
     """
+    num_train, num_val = _sizes(num_train, num_val)
     return data_dir() / f"synthetic-captions-v{synthetic_version()}-seed{seed}-{num_train}-{num_val}"
 
 
@@ -141,10 +150,7 @@ def _write_images(path: Path, data: dict) -> None:
 
 
 def ensure_synthetic_captions(
-    seed: int = SYNTHETIC_SEED,
-    num_train: int = SYNTHETIC_SIZES[0],
-    num_val: int = SYNTHETIC_SIZES[1],
-    pca_features: bool = True,
+    seed: int = SYNTHETIC_SEED, num_train: int | None = None, num_val: int | None = None, pca_features: bool = True
 ) -> Path:
     """
     Generate and cache the synthetic captioning dataset unless the cache is there already.
@@ -153,7 +159,7 @@ def ensure_synthetic_captions(
     features (12 MB per 1000 images) are computed and added only when first asked for.
 
     Inputs:
-    - seed, num_train, num_val: see `synthetic.make_synthetic_captions`.
+    - seed, num_train, num_val: see `synthetic.make_synthetic_captions` (default sizes: SYNTHETIC_SIZES).
     - pca_features: make sure the 512-d (True) or the 4096-d (False) features files exist.
 
     Returns:
@@ -161,6 +167,7 @@ def ensure_synthetic_captions(
     """
     from .synthetic import make_synthetic_captions
 
+    num_train, num_val = _sizes(num_train, num_val)
     final = synthetic_captions_dir(seed, num_train, num_val)
     if not (final / INFO_FILE).is_file():
         print(f"Generating the synthetic captioning dataset once ({num_train} + {num_val} images); cached in {final}")
