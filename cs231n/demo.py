@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     dest = args.dir or root / "demo"
     print(f"demo: grading round for {', '.join(assignments)} in {dest}")
     course = C.prepare_course(root, dest, assignments, args.notebook)
+    assignments = C.assignments_with_notebooks(course)  # --notebook may leave some with none
+    if not assignments:
+        print(f"demo: no notebook named {', '.join(args.notebook or [])} in {', '.join(args.assignment or [])}.")
+        return 1
 
     all_grades, failures, problems = {}, [], []
     for a in assignments:
