@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cs231n.data.download import download_file, extract_archive, verify_file
+from cs231n.data.errors import DownloadError
 from cs231n.data.paths import data_dir
 
 from .coco import required_files
@@ -106,7 +107,11 @@ def download_coco_captioning(
         )
     if progress:
         print(f"Unpacking into {final}", file=out, flush=True)
-    extract_archive(archive, dest_dir, COCO_FOLDER, required)
+    try:
+        extract_archive(archive, dest_dir, COCO_FOLDER, required)
+    except DownloadError as e:  # a bad archive is of no use: delete it so the next try downloads again
+        archive.unlink(missing_ok=True)
+        raise DownloadError(f"{e} The archive was deleted; run `{DOWNLOAD_COMMAND}` to download it again.") from e
     record = {"url": url, "size": archive.stat().st_size, "sha256": seen, "verified": verified}
     (final / RECORD_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     if not keep_archive:

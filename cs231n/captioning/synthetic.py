@@ -169,10 +169,11 @@ def render_scenes(scenes: dict[str, np.ndarray]) -> np.ndarray:
     """
     n, size = len(scenes["count"]), IMAGE_SIZE
     rows = ((np.arange(size) + 0.5) / (size / 2) - 1.0).astype(np.float32)
-    img = scenes["background"][:, None, None, :] + scenes["shade"][:, None, None, None] * rows[None, :, None, None]
-    img = np.broadcast_to(img.astype(np.float32), (n, size, size, 3)).copy()
     sub = (np.arange(size * _SS) + 0.5) / (size * _SS / 2) - 1.0  # sub-pixel centres
+    out = np.empty((n, size, size, 3), dtype=np.uint8)
     for i in range(n):
+        img = scenes["background"][i] + scenes["shade"][i] * rows[:, None, None]  # (size, 1, 3)
+        img = np.broadcast_to(img.astype(np.float32), (size, size, 3)).copy()
         for k in range(scenes["count"][i]):
             cx, cy, r = scenes["cx"][i, k], scenes["cy"][i, k], scenes["radius"][i, k]
             x0, x1 = _pixel_span(cx, r)
@@ -181,9 +182,10 @@ def render_scenes(scenes: dict[str, np.ndarray]) -> np.ndarray:
             v = (sub[y0 * _SS : y1 * _SS] - cy) / r
             inside = _shape_mask(u[None, :], v[:, None], int(scenes["shape"][i, k]))
             cover = inside.reshape(y1 - y0, _SS, x1 - x0, _SS).mean(axis=(1, 3), dtype=np.float32)[..., None]
-            box = img[i, y0:y1, x0:x1]
+            box = img[y0:y1, x0:x1]
             box += cover * (scenes["rgb"][i, k].astype(np.float32) - box)
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+        out[i] = np.clip(np.rint(img), 0, 255)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
