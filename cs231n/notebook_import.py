@@ -87,8 +87,9 @@ def load_notebook(path: str | os.PathLike, name: str | None = None) -> types.Mod
     Returns a module whose attributes are the functions, classes, imports and constants defined in
     the notebook's answer cells, in cell order.
 
-    Raises NotebookImportError naming the notebook and cell when the file is missing, is not a
-    notebook, or a cell does not parse or fails while defining its functions.
+    Raises NotebookImportError when the file is missing or is not a notebook. A cell that does not
+    parse or fails while defining its functions is reported once (stdout, naming the notebook and the
+    cell) and skipped; using a name it would have defined raises NotebookImportError with the reason.
     """
     path = Path(path)
     if not path.is_file():
@@ -104,14 +105,28 @@ def load_notebook(path: str | os.PathLike, name: str | None = None) -> types.Mod
     module_name = name or "notebook_" + "".join(ch if ch.isalnum() else "_" for ch in path.stem)
     module = types.ModuleType(module_name, f"Definitions from the answer cells of {path.name}")
     module.__file__ = str(path)
+    problems = []
     for index, cell in answer_cells(notebook):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         where = f"{path.name}, {_cell_label(cell, index)}"
-        code = compile(definitions_of(source, where), where, "exec")
         try:
+            code = compile(definitions_of(source, where), where, "exec")
             exec(code, module.__dict__)
+        except NotebookImportError as exc:
+            problems.append(str(exc))
         except Exception as exc:
-            raise NotebookImportError(f"{where} failed while loading: {type(exc).__name__}: {exc}") from exc
+            problems.append(f"{where} failed while loading: {type(exc).__name__}: {exc}")
+    if problems:
+        # One broken cell must not take the sibling's other definitions down with it: report it once,
+        # and fail only when a name that the broken cell would have defined is used.
+        print("Note: " + "; ".join(problems) + ". Definitions from that cell are missing.")
+
+        def missing(attr: str):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            raise NotebookImportError(f"{attr} is not defined by {path.name}: " + "; ".join(problems))
+
+        module.__getattr__ = missing
     sys.modules[module_name] = module
     return module
