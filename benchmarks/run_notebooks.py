@@ -28,6 +28,15 @@ FIGURES: dict[str, list[tuple[str, str, str]]] = {
     "knn": [("accuracy_k1", "test accuracy, k = 1", "about 0.27"),
             ("best_k", "cross-validated k", "about 10"),
             ("test_accuracy", "test accuracy, cross-validated k", "about 0.28")],
+    "svm": [("svm_val_accuracy", "validation accuracy, best SVM", "0.38-0.40"),
+            ("svm_test_accuracy", "test accuracy, best SVM", "about 0.37")],
+    "softmax": [("softmax_val_accuracy", "validation accuracy, best softmax", "0.35-0.37"),
+                ("softmax_test_accuracy", "test accuracy, best softmax", "about 0.36")],
+    "two_layer_net": [("best_val_acc", "validation accuracy, best net", "> 0.48"),
+                      ("test_acc", "test accuracy, best net", "0.50-0.53")],
+    "features": [("best_val_svm", "validation accuracy, SVM on features", "about 0.44"),
+                 ("best_net_val", "validation accuracy, net on features", "about 0.58"),
+                 ("net_test_acc", "test accuracy, net on features", "> 0.55")],
 }
 
 MARK_BEGIN, MARK_END = "<!-- notebook-results:begin -->", "<!-- notebook-results:end -->"
