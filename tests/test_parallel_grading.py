@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -215,7 +216,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     """A URL (without database name) of a PostgreSQL server on 127.0.0.1 that allows creating databases."""
     url = os.environ.get("CS231N_TEST_POSTGRES_URL")
     if url:
@@ -224,7 +225,8 @@ def postgres_server(tmp_path_factory):
     bindir = postgres_bindir()
     if bindir is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql; .ci/run installs it)")
-    data = tmp_path_factory.mktemp("pg") / "data"
+    # in /tmp itself: the postgres user cannot enter pytest's private folders
+    data = Path(tempfile.mkdtemp(prefix="cs231n-pg-")) / "data"
     run_as = []
     if os.geteuid() == 0:  # initdb refuses to run as root: use the package's postgres user
         shutil.chown(data.parent, "postgres")
@@ -239,22 +241,21 @@ def postgres_server(tmp_path_factory):
     finally:
         subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
+        shutil.rmtree(data.parent, ignore_errors=True)
 
 
 @pytest.fixture
 def postgres_db(postgres_server):
     """A fresh database on the server, dropped afterwards: its URL."""
-    import psycopg2
+    import psycopg
 
     name = f"cs231n_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(postgres_server + "/postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{postgres_server}/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield f"{postgres_server}/{name}"
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # ---------------------------------------------------------------------------------------------------

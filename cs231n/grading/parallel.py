@@ -205,8 +205,9 @@ def unpack(course: Path, files: dict[str, bytes], folders: Iterable[str]) -> Non
         path.write_bytes(data)
 
 
-def result_folders(assignment: str, student: str) -> list[str]:
-    return [f"{AUTOGRADED}/{student}/{assignment}", f"{FEEDBACK}/{student}/{assignment}"]
+def result_folders(assignment: str, student: str, feedback: bool) -> list[str]:
+    """The course-relative folders a grading run writes for a student."""
+    return [f"{AUTOGRADED}/{student}/{assignment}"] + ([f"{FEEDBACK}/{student}/{assignment}"] if feedback else [])
 
 
 def grade_submission(course: str | Path, assignment: str, student: str, options: Options,
@@ -266,7 +267,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
     result.seconds = time.perf_counter() - tic
     result.log = "\n".join(logs)[-20000:]
     if shipped is not None:
-        result.files = pack(course, result_folders(assignment, student))
+        result.files = pack(course, result_folders(assignment, student, options.feedback))
     return result
 
 
@@ -386,7 +387,7 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     failures = 0
     for done, result in enumerate(pool.map_unordered(grade_submission, jobs), 1):
         if result.files is not None:
-            unpack(course, result.files, result_folders(assignment, result.student))
+            unpack(course, result.files, result_folders(assignment, result.student, options.feedback))
             result.files = None
         results.append(result)
         failures += result.needs_attention
