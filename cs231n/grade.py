@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=int, help="memory limit of each grading kernel (default: the kit's)")
     p.add_argument("--cpu-seconds", type=int, help="CPU-time limit of each grading kernel (default: the kit's)")
     p.add_argument("--threads-per-kernel", type=int,
-                   help="BLAS threads per grading kernel (default: CPUs / workers on this machine)")
+                   help="BLAS threads per grading kernel (default: CPUs / workers, unless --scheduler)")
     p.add_argument("--feedback", action="store_true", help="also generate feedback for each graded student")
     p.add_argument("--report-dir", type=Path, help="where to write the CSV/JSON report (default: the course)")
     p.add_argument("--nbgrader-arg", action="append", default=[],
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     local = not (args.dask or args.scheduler)
     threads = args.threads_per_kernel
-    if threads is None and local:
+    if threads is None and not args.scheduler:  # all workers on this machine
         threads = max(1, (os.cpu_count() or 1) // args.workers)
     options = Options(
         force=args.force, db_url=args.db_url,
