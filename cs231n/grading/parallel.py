@@ -157,6 +157,9 @@ def nbgrader_env(options: Options) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)  # nbgrader runs kernels from PATH
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("NBGRADER_EXECUTION", None)
+    # Dask's nannies set this for their workers; NumPy code with large temporaries (most notebooks) runs
+    # 2-3 times slower under it, as glibc then returns and page-faults memory on every call
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
     if options.memory_mb is not None:
         env["CS231N_KERNEL_MEMORY_MB"] = str(options.memory_mb)
     if options.cpu_seconds is not None:
