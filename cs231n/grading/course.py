@@ -52,12 +52,18 @@ def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: li
     return dest
 
 
-def nbgrader(course: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run an nbgrader command in the course folder (with the interpreter running this code)."""
-    bindir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` and kernels from PATH
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader commands: this interpreter's bin folder first on PATH (nbgrader
+    runs `alembic` and kernels from PATH), and no NBGRADER_EXECUTION inherited from a notebook."""
+    bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("NBGRADER_EXECUTION", None)
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+    return env
+
+
+def nbgrader(course: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in the course folder (with the interpreter running this code)."""
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 
