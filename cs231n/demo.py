@@ -7,6 +7,7 @@ every notebook), autogrades them with nbgrader, generates feedback, and prints t
 """
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch course folder (default: demo/ in the repository; wiped first)")
     parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
     parser.add_argument("--notebook", action="append", help="only these notebooks, name without .ipynb (repeatable)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: the number of CPUs)")
     parser.add_argument("--check", action="store_true",
                         help="simulate every classic bug and verify the round: reference full marks, untouched "
                              "release zero, each bug loses points exactly where grading/mutants/ says")
@@ -47,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         C.submit_class(course, a, students)
         print(f"[{a}] simulated students: " + ", ".join(
             s.name + ("" if not s.mutants else f" ({', '.join(m.name for m in s.mutants)})") for s in students))
-        runs = C.autograde(course, a, [s.name for s in students])
-        failures += [(a, r) for r in runs if r.returncode != 0]
+        report = C.autograde_parallel(course, a, workers=args.workers)
+        failures += [(a, r) for r in report.needs_attention]
         print(f"[{a}] generating feedback ...")
         C.generate_feedback(course, a)
         all_grades[a] = C.grades(course, a)
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nFeedback: {course / 'feedback'}   Gradebook: {course / 'gradebook.db'}")
     print(f"Formgrader: cd {course} && jupyter lab   (then Nbgrader > Formgrader)")
     for a, r in failures:
-        print(f"warning: nbgrader autograde exited {r.returncode} for {r.student} in {a}:\n{r.log[-2000:]}")
+        print(f"warning: {r.student} in {a} needs attention: {'; '.join(r.problems) or r.status}\n{r.log[-2000:]}")
     if args.check:
         print("\nCheck: " + ("all as expected." if not problems else "PROBLEMS:\n  " + "\n  ".join(problems)))
     print(f"Total time: {time.perf_counter() - start:.1f} s")

@@ -188,6 +188,20 @@ def autograde(course: Path, assignment: str, students: list[str], progress=print
     return runs
 
 
+def autograde_parallel(course: Path, assignment: str, workers: int = 2, progress=print):
+    """Autograde every submitted student with ``workers`` nbgrader processes at once
+    (``cs231n.grade``); returns its ClassReport."""
+    from .parallel import LocalPool, Options, grade_class
+
+    pool = LocalPool(workers)
+    try:
+        return grade_class(course, assignment, Options(force=True, threads_per_kernel=max(1, (os.cpu_count() or 1)
+                                                                                          // workers)),
+                           pool, progress=lambda line: progress("  " + line))
+    finally:
+        pool.close()
+
+
 def generate_feedback(course: Path, assignment: str) -> None:
     res = nbgrader(course, "generate_feedback", assignment, "--force")
     if res.returncode != 0:
