@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cs231n.data.dataset import choose_dataset
 from cs231n.data.errors import DatasetError, DatasetNotFoundError
 from cs231n.data.paths import data_dir
 
@@ -81,25 +82,10 @@ def resolve_captions_dataset(name: str = "auto", quiet: bool = False) -> str:
     - ValueError: an unknown name (argument or env var).
     - DatasetNotFoundError: "coco" was asked for and is not present (names the download command).
     """
-    env = os.environ.get("CS231N_CAPTIONS_DATASET", "").strip().lower()
-    source = "CS231N_CAPTIONS_DATASET" if env else "dataset"
-    choice = env or name
-    if choice not in DATASETS:
-        raise ValueError(f"{source}={choice!r} is not one of {', '.join(DATASETS)}.")
-    present = coco_present()
-    if choice == "coco" and not present:
-        raise DatasetNotFoundError(
-            f"COCO captioning was requested ({source}=coco) but {coco_dir()} does not hold it. "
-            f"Fetch it with `{DOWNLOAD_COMMAND}`, or use dataset='synthetic'."
-        )
-    if choice == "auto":
-        choice = "coco" if present else "synthetic"
-        if choice == "synthetic" and not quiet:
-            print(
-                f"Note: COCO captioning data not found at {coco_dir()}; using the synthetic captioning "
-                f"dataset (get the real one with `{DOWNLOAD_COMMAND}`)."
-            )
-    return choice
+    return choose_dataset(name, real="coco", env_var="CS231N_CAPTIONS_DATASET", present=coco_present(),
+                          where=coco_dir(), real_title="COCO captioning data",
+                          synthetic_title="synthetic captioning dataset", download_command=DOWNLOAD_COMMAND,
+                          quiet=quiet)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -54,23 +54,42 @@ def resolve_dataset(name: str = "auto", quiet: bool = False) -> str:
     - ValueError: an unknown name (argument or env var).
     - DatasetNotFoundError: "cifar10" was asked for and is not present (names the download command).
     """
-    env = os.environ.get("CS231N_DATASET", "").strip().lower()
-    source = "CS231N_DATASET" if env else "dataset"
+    return choose_dataset(name, real="cifar10", env_var="CS231N_DATASET", present=cifar10_present(),
+                          where=cifar10_dir(), real_title="CIFAR-10", synthetic_title="synthetic CIFAR-like dataset",
+                          download_command=DOWNLOAD_COMMAND, quiet=quiet)
+
+
+def choose_dataset(name: str, *, real: str, env_var: str, present: bool, where: Path, real_title: str,
+                   synthetic_title: str, download_command: str, quiet: bool = False) -> str:
+    """
+    The policy shared by every dataset of the kit: real data when present, else the synthetic stand-in.
+
+    Inputs:
+    - name: "auto", `real` or "synthetic"; the environment variable `env_var` overrides it when set.
+    - real: the real dataset's name ("cifar10", "coco"); present: whether it is on disk, at `where`.
+    - real_title, synthetic_title: names for messages; download_command: how to fetch the real one.
+    - quiet: if True, do not print the notice when "auto" falls back to synthetic.
+
+    Returns `real` or "synthetic". Raises ValueError for an unknown name and DatasetNotFoundError when
+    the real dataset is asked for and missing (the message names the download command).
+    """
+    env = os.environ.get(env_var, "").strip().lower()
+    source = env_var if env else "dataset"
     choice = env or name
-    if choice not in DATASETS:
-        raise ValueError(f"{source}={choice!r} is not one of {', '.join(DATASETS)}.")
-    present = cifar10_present()
-    if choice == "cifar10" and not present:
+    choices = ("auto", real, "synthetic")
+    if choice not in choices:
+        raise ValueError(f"{source}={choice!r} is not one of {', '.join(choices)}.")
+    if choice == real and not present:
         raise DatasetNotFoundError(
-            f"CIFAR-10 was requested ({source}=cifar10) but {cifar10_dir()} does not hold it. "
-            f"Fetch it with `{DOWNLOAD_COMMAND}`, or use dataset='synthetic'."
+            f"{real_title} was requested ({source}={real}) but {where} does not hold it. "
+            f"Fetch it with `{download_command}`, or use dataset='synthetic'."
         )
     if choice == "auto":
-        choice = "cifar10" if present else "synthetic"
+        choice = real if present else "synthetic"
         if choice == "synthetic" and not quiet:
             print(
-                f"Note: CIFAR-10 not found at {cifar10_dir()}; using the synthetic CIFAR-like dataset "
-                f"(get the real one with `{DOWNLOAD_COMMAND}`)."
+                f"Note: {real_title} not found at {where}; using the {synthetic_title} "
+                f"(get the real one with `{download_command}`)."
             )
     return choice
 
