@@ -73,14 +73,15 @@ install the venv module ('sudo apt install python3-venv' or python3.11-venv), th
   fi
   pip=("$venv/bin/python" -m pip --disable-pip-version-check)
   echo "setup_env.sh: installing requirements.txt (first run: about a minute)"
-  if ! "${pip[@]}" install -q -r requirements.txt; then
+  quiet_pip_noise() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
+  if ! "${pip[@]}" install -q -r requirements.txt 2> >(quiet_pip_noise); then
     explain "setup_env.sh: installing the Python packages failed (see pip's message above). The most \
 common cause is no network access to the package index: connect, or set PIP_INDEX_URL to a mirror \
 you can reach, then run './setup_env.sh' again. Nothing needs to be cleaned up first."
     exit 1
   fi
   echo "setup_env.sh: installing the cs231n package (editable) and building its Cython extension"
-  "${pip[@]}" install -q --no-build-isolation -e . 2>&1 | grep -v '^\s*$' | grep -iv 'warning: location' || true
+  "${pip[@]}" install -q --no-build-isolation -e . 2> >(quiet_pip_noise) || true
   "$venv/bin/python" -c 'import cs231n' || { explain "setup_env.sh: the cs231n package did not install; see the messages above."; exit 1; }
   # nbgrader's Jupyter Server extension (its lab/notebook extensions install with the wheel).
   "$venv/bin/jupyter" server extension enable --sys-prefix nbgrader >/dev/null 2>&1 || true
