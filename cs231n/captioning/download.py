@@ -15,14 +15,13 @@ pinned for the next machine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from cs231n.data.download import download_file, extract_archive, verify_file
+from cs231n.data.download import download_file, extract_archive, file_digests, verify_file
 from cs231n.data.errors import DownloadError
 from cs231n.data.paths import data_dir
 
@@ -34,14 +33,6 @@ COCO_ARCHIVE = "coco_captioning.zip"
 COCO_SIZE: int | None = None  # not published
 COCO_SHA256: str | None = None  # not published
 RECORD_FILE = "download.json"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def download_coco_captioning(
@@ -95,7 +86,7 @@ def download_coco_captioning(
         verify_file(archive, size, None, sha256, command=DOWNLOAD_COMMAND)
     else:
         download_file(url, archive, size, None, sha256, timeout, attempts, progress, stream, command=DOWNLOAD_COMMAND)
-    seen = _sha256(archive)
+    seen = file_digests(archive)[1]
     verified = sha256 is not None
     if not verified:
         print(

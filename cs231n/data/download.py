@@ -188,7 +188,8 @@ def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress
         raise _Interrupted(f"connection closed after {done} of {expected_total} bytes")
 
 
-def _digests(path: Path) -> tuple[str, str]:
+def file_digests(path: Path) -> tuple[str, str]:
+    """The (MD5, SHA-256) hex digests of a file, read once in 1 MB blocks."""
     md5, sha256 = hashlib.md5(), hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
@@ -213,7 +214,7 @@ def verify_file(
     if size is not None and actual_size != size:
         problems.append(f"size {actual_size} bytes, expected {size}")
     else:
-        actual_md5, actual_sha = _digests(path)
+        actual_md5, actual_sha = file_digests(path)
         if md5 and actual_md5 != md5.lower():
             problems.append(f"MD5 {actual_md5}, expected {md5}")
         if sha256 and actual_sha != sha256.lower():
