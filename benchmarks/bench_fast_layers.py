@@ -482,14 +482,24 @@ def targets(results: dict, peak: dict) -> list[str]:
     c64 = results[("float64", "c64")][fast]
     check(c64["peak_fwd"] >= 0.5, f"c64 forward at {100 * c64['peak_fwd']:.0f}% of the square-GEMM rate (>= 50%)")
     if fast == "cython":
-        for in_layer, scope in ((True, "on the layer's chunks"), (False, "on whole batches")):
-            rates = [
-                results[("copies", n, in_layer)][k][1] for n in CONV_SHAPES for k in ("cython im2col", "cython col2im")
-            ]
-            check(
-                min(rates) >= 15,
-                f"Cython im2col/col2im copy rates {scope} {min(rates):.1f}-{max(rates):.1f} GB/s (>= 15)",
-            )
+        # The target (>= 15 GB/s) is for the copies the layers make: on cache-sized chunks.
+        rates = [results[("copies", n, True)][k][1] for n in CONV_SHAPES for k in ("cython im2col", "cython col2im")]
+        check(
+            min(rates) >= 15,
+            f"Cython im2col/col2im copy rates on the layer's chunks {min(rates):.1f}-{max(rates):.1f} GB/s (>= 15)",
+        )
+        # A whole batch does not fit in cache: its rate is bounded by memory bandwidth, so it is
+        # compared with a plain copy of the same bytes timed in the same rounds.
+        fractions = [
+            results[("copies", n, False)][k][1] / results[("copies", n, False)]["plain copy"][1]
+            for n in CONV_SHAPES
+            for k in ("cython im2col", "cython col2im")
+        ]
+        check(
+            min(fractions) >= 0.7,
+            f"Cython im2col/col2im on whole batches at {min(fractions):.2f}-{max(fractions):.2f}x the rate of a "
+            "plain copy of the same bytes (memory-bound; >= 0.7x)",
+        )
     a = results[("float64", "A_s2")]
     if "four nested loops" in a:
         for part in ("fwd", "bwd"):
@@ -539,9 +549,10 @@ def write_results(lines: list[str]) -> None:
         "so that one batched GEMM per chunk adds the biases and writes the NCHW output directly; the "
         "backward pass rebuilds each chunk's columns (the cache keeps only x), accumulates [dw | db] and "
         "folds w.T @ dout back with col2im. Column workspaces are reused between calls, so no call "
-        "page-faults on them. Max pooling is an elementwise maximum over the pool_height * pool_width "
-        "strided views (the reshape view when windows tile the input); ties send the whole gradient to "
-        "the first maximum of the window in row-major order.",
+        "page-faults on them. Max pooling forward is one pass over the input in the compiled extension "
+        "(the NumPy backend: an elementwise maximum over the pool_height * pool_width strided views); the "
+        "backward pass compares those views with the output; ties send the whole gradient to the first "
+        "maximum of the window in row-major order.",
         "",
         "Caveat: when other jobs share the machine (see the load averages), absolute figures vary by up "
         "to 2x between runs and against `../shared/PERF.md`'s quiet-machine figures; the ratios between "

@@ -14,10 +14,12 @@ come from the compiled `cs231n.im2col_cython` when it is built ("cython" backend
 pure-NumPy `cs231n.im2col` otherwise ("numpy" backend); `BACKEND` says which one is in use, and the
 environment variable CS231N_FAST_BACKEND=numpy forces the fallback.
 
-Max pooling takes the elementwise maximum of the pool_height * pool_width strided views of the input
-(one per position in the window), which is much faster than reducing a reshaped array. When the
-windows tile the input exactly (pool_height == pool_width == stride) the views come from the reshape
-(N, C, Ho, ph, Wo, pw); otherwise they are strided slices, which also handles overlapping windows.
+Max pooling forward reads the input once, window by window, in the compiled extension; the NumPy
+fallback takes the elementwise maximum of the pool_height * pool_width strided views of the input (one
+per position in the window), which is much faster than reducing a reshaped array. The backward pass
+compares those views with the pooled output. When the windows tile the input exactly (pool_height ==
+pool_width == stride) the views come from the reshape (N, C, Ho, ph, Wo, pw); otherwise they are
+strided slices, which also handles overlapping windows.
 
 Ties in max pooling: the whole upstream gradient of a window goes to the FIRST maximal entry of that
 window in row-major order (the one np.argmax would pick, as PyTorch does), never split or duplicated.
@@ -302,30 +304,6 @@ def conv_backward_fast(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
 # Max pooling
 
 
-def _pool_views(a: np.ndarray, ph: int, pw: int, stride: int, Ho: int, Wo: int, tiles: bool):
-    """
-    The ph * pw strided views of a (N, C, H, W) array, one per window position (i, j), in row-major
-    order: view[n, c, oh, ow] = a[n, c, oh * stride + i, ow * stride + j], each of shape (N, C, Ho, Wo).
-    """
-    N, C = a.shape[:2]
-    if tiles:
-        blocks = a.reshape(N, C, Ho, ph, Wo, pw)  # the reshape trick: windows are the (ph, pw) blocks
-        return [blocks[:, :, :, i, :, j] for i in range(ph) for j in range(pw)]
-    return [
-        a[:, :, i : i + stride * (Ho - 1) + 1 : stride, j : j + stride * (Wo - 1) + 1 : stride]
-        for i in range(ph)
-        for j in range(pw)
-    ]
-
-
-def _max_of(views: list[np.ndarray]) -> np.ndarray:
-    """Elementwise maximum of equally shaped arrays, as a new array."""
-    out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
-    for view in views[2:]:
-        np.maximum(out, view, out=out)
-    return out
-
-
 def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, tuple]:
     """
     Forward pass of a max-pooling layer.
@@ -354,10 +332,8 @@ def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, 
     N, C, H, W = x.shape
     what = f"max pool {ph}x{pw} with stride {stride} on x {x.shape}"
     Ho, Wo = _output_size(H, W, ph, pw, 0, stride, what)
-    tiles = ph == pw == stride
-
-    out = _max_of(_pool_views(x, ph, pw, stride, Ho, Wo, tiles))
-    cache = (x, out, ph, pw, stride, tiles)
+    out = _ops.max_pool(x, ph, pw, stride)
+    cache = (x, out, ph, pw, stride)
     return out, cache
 
 
@@ -375,12 +351,13 @@ def max_pool_backward_fast(dout: np.ndarray, cache: tuple) -> np.ndarray:
     Returns:
     - dx: Gradient with respect to x, of shape (N, C, H, W)
     """
-    x, out, ph, pw, stride, tiles = cache
+    x, out, ph, pw, stride = cache
     dout = _float_array(dout, x.dtype)
     if dout.shape != out.shape:
         raise ValueError(f"dout must have the pooled shape {out.shape}; got {dout.shape}")
     N, C, Ho, Wo = out.shape
-    x_views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
+    tiles = ph == pw == stride
+    x_views = _numpy_ops.pool_views(x, ph, pw, stride, Ho, Wo)
     # hits[k][n, c, oh, ow]: is position k of that window a maximum of it?
     hits = [np.equal(x_view, out) for x_view in x_views]
     # Usually (real-valued data) every window has exactly one maximum; then the hits are final.
@@ -390,28 +367,12 @@ def max_pool_backward_fast(dout: np.ndarray, cache: tuple) -> np.ndarray:
     unclaimed = None if unique else np.ones(out.shape, dtype=bool)
     # Windows that tile x cover every entry of dx exactly once; overlapping ones accumulate.
     dx = np.empty_like(x) if tiles else np.zeros_like(x)
-    for hit, dx_view in zip(hits, _pool_views(dx, ph, pw, stride, Ho, Wo, tiles), strict=True):
+    for hit, dx_view in zip(hits, _numpy_ops.pool_views(dx, ph, pw, stride, Ho, Wo), strict=True):
         if unclaimed is not None:
             hit &= unclaimed
             unclaimed ^= hit
         if tiles:
             np.multiply(hit, dout, out=dx_view)
         else:
-            np.add(dx_view, dout, out=dx_view, where=hit)
-    return dx
-    # Ties or overlapping windows: visit the window positions in row-major order, and let each
-    # window's first maximum claim its gradient.
-    dx = np.zeros_like(x)
-    x_views = _pool_views(x, ph, pw, stride, Ho, Wo, tiles)
-    dx_views = _pool_views(dx, ph, pw, stride, Ho, Wo, tiles)
-    unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum has not been found yet
-    hit = np.empty(out.shape, dtype=bool)
-    for x_view, dx_view in zip(x_views, dx_views, strict=True):
-        np.equal(x_view, out, out=hit)
-        hit &= unclaimed
-        unclaimed ^= hit
-        if tiles:  # disjoint windows: each dx entry belongs to one window
-            np.copyto(dx_view, dout, where=hit)
-        else:  # overlapping windows may route several gradients to the same entry
             np.add(dx_view, dout, out=dx_view, where=hit)
     return dx

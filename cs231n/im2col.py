@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["col2im", "im2col", "output_size"]
+__all__ = ["col2im", "im2col", "max_pool", "output_size", "pool_views"]
 
 
 def output_size(H: int, W: int, HH: int, WW: int, pad: int, stride: int) -> tuple[int, int]:
@@ -165,3 +165,42 @@ def col2im(
     if pad:
         dx += dxpad[:, :, pad : pad + H, pad : pad + W]
     return dx
+
+
+def pool_views(a: np.ndarray, ph: int, pw: int, stride: int, Ho: int, Wo: int) -> list[np.ndarray]:
+    """
+    The ph * pw strided views of a (N, C, H, W) array, one per window position (i, j), in row-major
+    order: view[n, c, oh, ow] = a[n, c, oh * stride + i, ow * stride + j], each of shape (N, C, Ho, Wo).
+
+    When the windows tile the input (ph == pw == stride) the views come from the reshape
+    (N, C, Ho, ph, Wo, pw); otherwise they are strided slices (which also allows overlapping windows).
+    """
+    N, C = a.shape[:2]
+    if ph == pw == stride and a.shape[2:] == (Ho * ph, Wo * pw):
+        blocks = a.reshape(N, C, Ho, ph, Wo, pw)  # the reshape trick: windows are the (ph, pw) blocks
+        return [blocks[:, :, :, i, :, j] for i in range(ph) for j in range(pw)]
+    return [
+        a[:, :, i : i + stride * (Ho - 1) + 1 : stride, j : j + stride * (Wo - 1) + 1 : stride]
+        for i in range(ph)
+        for j in range(pw)
+    ]
+
+
+def max_pool(x: np.ndarray, pool_height: int, pool_width: int, stride: int) -> np.ndarray:
+    """
+    Max pooling without padding: the elementwise maximum of the window's strided views.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W), float32 or float64
+    - pool_height, pool_width, stride: The window and its step
+
+    Returns:
+    - out: Array of shape (N, C, Ho, Wo) and x's dtype (NaN where a window holds a NaN)
+    """
+    x = _float_array(x, "x", 4)
+    Ho, Wo = output_size(x.shape[2], x.shape[3], pool_height, pool_width, 0, stride)
+    views = pool_views(x, pool_height, pool_width, stride, Ho, Wo)
+    out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(out, view, out=out)
+    return out

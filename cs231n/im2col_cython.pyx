@@ -248,3 +248,68 @@ def col2im(cols, x_shape, Py_ssize_t field_height, Py_ssize_t field_width, Py_ss
     else:
         _col2im_typed[float](cols, dx, field_height, field_width, pad, stride, Ho, Wo)
     return dx
+
+
+cdef inline floating _nanmax(floating a, floating b) noexcept nogil:
+    """max(a, b) that returns NaN if either is NaN (as np.maximum does)."""
+    return a if (a > b or a != a) else b
+
+
+cdef void _max_pool_typed(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
+                          Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t stride) noexcept:
+    """One pass over the input: each output is the maximum of its window (NaN propagates)."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t Ho = out.shape[2], Wo = out.shape[3]
+    cdef Py_ssize_t plane, oh, ow, i, j
+    cdef const floating* src
+    cdef const floating* row
+    cdef const floating* row0
+    cdef const floating* row1
+    cdef floating* dst
+    cdef floating m
+    with nogil:
+        for plane in range(N * C):
+            src = &x[0, 0, 0, 0] + plane * H * W
+            dst = &out[0, 0, 0, 0] + plane * Ho * Wo
+            if ph == 2 and pw == 2 and stride == 2:  # the common case, written so that it vectorises
+                for oh in range(Ho):
+                    row0 = src + 2 * oh * W
+                    row1 = row0 + W
+                    for ow in range(Wo):
+                        dst[oh * Wo + ow] = _nanmax(_nanmax(row0[2 * ow], row0[2 * ow + 1]),
+                                                    _nanmax(row1[2 * ow], row1[2 * ow + 1]))
+                continue
+            for oh in range(Ho):
+                for ow in range(Wo):
+                    row = src + oh * stride * W + ow * stride
+                    m = row[0]
+                    for i in range(ph):
+                        for j in range(pw):
+                            m = _nanmax(m, row[i * W + j])
+                    dst[oh * Wo + ow] = m
+
+
+def max_pool(x, Py_ssize_t pool_height, Py_ssize_t pool_width, Py_ssize_t stride):
+    """
+    Max pooling without padding, in one pass over the input.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W), float32 or float64
+    - pool_height, pool_width, stride: The window and its step
+
+    Returns:
+    - out: Array of shape (N, C, Ho, Wo) and x's dtype; out[n, c, oh, ow] is the maximum of
+      x[n, c, oh*stride : oh*stride + pool_height, ow*stride : ow*stride + pool_width] (NaN if the
+      window holds a NaN, like np.maximum)
+    """
+    x = _float_array(x, "x", 4)
+    N, C, H, W = x.shape
+    Ho, Wo = _output_size(H, W, pool_height, pool_width, 0, stride)
+    out = np.empty((N, C, Ho, Wo), dtype=x.dtype)
+    if out.size == 0:
+        pass
+    elif x.dtype == np.float64:
+        _max_pool_typed[double](x, out, pool_height, pool_width, stride)
+    else:
+        _max_pool_typed[float](x, out, pool_height, pool_width, stride)
+    return out

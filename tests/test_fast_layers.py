@@ -290,7 +290,7 @@ POOL_CASES = [
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("x_shape, ph, pw, stride", POOL_CASES)
-def test_max_pool_matches_loops(x_shape, ph, pw, stride, dtype):
+def test_max_pool_matches_loops(backend, x_shape, ph, pw, stride, dtype):
     rng = np.random.default_rng(sum(x_shape) + 10 * ph + pw)
     x = rng.standard_normal(x_shape).astype(dtype)
     param = {"pool_height": ph, "pool_width": pw, "stride": stride}
@@ -316,7 +316,7 @@ def test_max_pool_backward_matches_numerical_gradient(x_shape, ph, pw, stride):
 
 
 @pytest.mark.parametrize("x_shape, ph, pw, stride", POOL_CASES)
-def test_max_pool_ties_route_gradient_to_first_maximum(x_shape, ph, pw, stride):
+def test_max_pool_ties_route_gradient_to_first_maximum(backend, x_shape, ph, pw, stride):
     """Documented rule: the first maximal entry of a window (row-major) takes the whole gradient."""
     rng = np.random.default_rng(11)
     x = rng.integers(0, 3, size=x_shape).astype(np.float64)  # many ties

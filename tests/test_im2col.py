@@ -107,3 +107,29 @@ def test_bad_arguments_raise_instead_of_corrupting_memory(ops):
         ops.im2col(x.astype(np.int64), 3, 3, 1, 1)
     with pytest.raises(ValueError, match="4 dimensions"):
         ops.im2col(x[0], 3, 3, 1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pool_matches_window_maxima_and_propagates_nan(ops, dtype):
+    rng = np.random.default_rng(21)
+    for trial in range(30):
+        stride, ph, pw, Ho, Wo = (int(v) for v in rng.integers(1, 5, size=5))
+        N, C = (int(v) for v in rng.integers(1, 4, size=2))
+        x = rng.standard_normal((N, C, (Ho - 1) * stride + ph, (Wo - 1) * stride + pw)).astype(dtype)
+        if trial % 3 == 0:
+            x.flat[rng.integers(x.size)] = np.nan
+        out = ops.max_pool(x, ph, pw, stride)
+        expected = np.empty((N, C, Ho, Wo), dtype=dtype)
+        for oh in range(Ho):
+            for ow in range(Wo):
+                window = x[:, :, oh * stride : oh * stride + ph, ow * stride : ow * stride + pw]
+                expected[:, :, oh, ow] = window.max(axis=(2, 3))  # NaN if the window holds one
+        assert out.dtype == dtype
+        assert np.array_equal(out, expected, equal_nan=True), f"trial {trial}: {x.shape} {ph}x{pw}/{stride}"
+
+
+def test_max_pool_rejects_windows_that_do_not_fit(ops):
+    with pytest.raises(ValueError, match="stride"):
+        ops.max_pool(np.zeros((1, 1, 5, 5)), 2, 2, 2)
+    with pytest.raises(ValueError, match="larger"):
+        ops.max_pool(np.zeros((1, 1, 2, 2)), 3, 3, 1)
