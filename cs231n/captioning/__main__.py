@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from cs231n.data.errors import DatasetError
+from cs231n.data.cli import add_download_options, run_command
 from cs231n.data.paths import data_dir
 
 from .dataset import DOWNLOAD_COMMAND, coco_dir, coco_present, ensure_synthetic_captions
@@ -56,24 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_dl = sub.add_parser("download", help="download and unpack coco_captioning.zip")
-    p_dl.add_argument("--dir", type=Path, default=None, help="data dir (default: CS231N_DATA_DIR or cs231n/datasets)")
-    p_dl.add_argument("--url", default=None, help="archive URL (default: CS231N_COCO_URL or the course site)")
+    add_download_options(p_dl, ".zip", "CS231N_COCO_URL or the course site")
     p_dl.add_argument("--sha256", default=None, help="expected SHA-256 of the archive (default: CS231N_COCO_SHA256)")
     p_dl.add_argument("--size", type=int, default=None, help="expected size in bytes (default: CS231N_COCO_SIZE)")
-    p_dl.add_argument("--force", action="store_true", help="fetch and unpack again even if present")
-    p_dl.add_argument("--keep-archive", action="store_true", help="keep the .zip after unpacking")
-    p_dl.add_argument("--quiet", action="store_true", help="no progress output")
     sub.add_parser("synthetic", help="generate the synthetic captioning dataset (cached)")
     sub.add_parser("info", help="show where the data lives and what is present")
     args = parser.parse_args(argv)
 
-    try:
-        if args.command == "info":
-            return _info()
-        if args.command == "synthetic":
-            print(ensure_synthetic_captions())
-            return 0
-        download_coco_captioning(
+    if args.command == "info":
+        return _info()
+    if args.command == "synthetic":
+        return run_command(lambda: print(ensure_synthetic_captions()))
+    return run_command(
+        lambda: download_coco_captioning(
             dest_dir=args.dir,
             url=args.url,
             size=args.size,
@@ -82,10 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             keep_archive=args.keep_archive,
             progress=not args.quiet,
         )
-    except DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from . import download as dl
-from .errors import DatasetError
+from .cli import add_download_options, run_command
 from .paths import CIFAR10_BATCH_FILES, DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir
 
 
@@ -64,31 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_dl = sub.add_parser("download", help="download, verify and unpack a dataset")
     p_dl.add_argument("name", choices=["cifar10"], help="dataset to fetch")
-    p_dl.add_argument("--dir", type=Path, default=None, help="data dir (default: CS231N_DATA_DIR or cs231n/datasets)")
-    p_dl.add_argument("--url", default=None, help="archive URL (default: CS231N_CIFAR10_URL or the official one)")
-    p_dl.add_argument("--force", action="store_true", help="fetch and unpack again even if present")
-    p_dl.add_argument("--keep-archive", action="store_true", help="keep the .tar.gz after unpacking")
-    p_dl.add_argument("--quiet", action="store_true", help="no progress output")
+    add_download_options(p_dl, ".tar.gz", "CS231N_CIFAR10_URL or the official one")
     sub.add_parser("info", help="show where the data lives and what is present")
     args = parser.parse_args(argv)
 
     if args.command == "info":
         return _info()
-    try:
-        dl.download_cifar10(
+    return run_command(
+        lambda: dl.download_cifar10(
             dest_dir=args.dir,
             url=args.url,
             force=args.force,
             keep_archive=args.keep_archive,
             progress=not args.quiet,
         )
-    except DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; run the same command again to resume the download", file=sys.stderr)
-        return 130
-    return 0
+    )
 
 
 if __name__ == "__main__":
