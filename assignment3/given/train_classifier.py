@@ -140,7 +140,7 @@ def train(
 
 
 def train_pretrained(
-    epochs: int = 20,
+    epochs: int = 8,
     seed: int = 0,
     cifar10_root: str | os.PathLike | None = None,
     log: Callable[[str], None] | None = print,

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p_info.add_argument("--path", help="a weights file other than the shipped one (its digest is not checked)")
     p_train = sub.add_parser("train", help="train the classifier on CIFAR-10 and write the weights file")
     p_train.add_argument("--course-dir", help="the course repository (holds assignment3/given/classifier.py)")
-    p_train.add_argument("--epochs", type=int, default=20, help="passes over the training set (default 20)")
+    p_train.add_argument("--epochs", type=int, default=8, help="passes over the training set (default 8)")
     p_train.add_argument("--out", help="where to write the weights (default: the shipped file, re-pinned)")
     p_train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
