@@ -37,6 +37,17 @@ FIGURES: dict[str, list[tuple[str, str, str]]] = {
     "features": [("best_val_svm", "validation accuracy, SVM on features", "about 0.44"),
                  ("best_net_val", "validation accuracy, net on features", "about 0.58"),
                  ("net_test_acc", "test accuracy, net on features", "> 0.55")],
+    "FullyConnectedNets": [("best_val_acc", "validation accuracy, best fully connected net", ">= 0.50"),
+                           ("best_test_acc", "test accuracy, best fully connected net", "about 0.50-0.55")],
+    "BatchNormalization": [("bn_best_val_acc", "best validation with batch norm (1000 images)", ""),
+                           ("baseline_best_val_acc", "best validation without (1000 images)", ""),
+                           ("bn_speedup", "speed-up of the simplified backward", "")],
+    "Dropout": [("dropout_best_val_acc", "best validation per keep probability", "")],
+    "ConvolutionalNetworks": [("overfit_train_acc", "overfit 100 images: training accuracy", "about 1.0"),
+                              ("one_epoch_train_acc", "one epoch: training accuracy", "> 0.40"),
+                              ("best_val_acc", "validation accuracy, best ConvNet", ">= 0.65"),
+                              ("best_train_seconds", "training time of the best ConvNet, s", "<= 1800"),
+                              ("best_test_acc", "test accuracy, best ConvNet", "")],
 }
 
 MARK_BEGIN, MARK_END = "<!-- notebook-results:begin -->", "<!-- notebook-results:end -->"
