@@ -15,10 +15,18 @@ notebooks empty. ``RobustExecute`` instead:
   library warning never zeroes a test cell;
 - optionally bounds the wall time of the notebook's cells (``RobustExecute.notebook_timeout``, default
   from ``CS231N_NOTEBOOK_SECONDS``, counted from the first code cell; ``Execute.timeout`` bounds one
-  cell): the cell running when the time is up is interrupted and every later cell counts as not run.
+  cell): the cell running when the time is up is interrupted and every later cell counts as not run;
+- with the guarded kernel (``cs231n.grading.guard``, on unless ``CS231N_GUARD=0``): tells the kernel
+  which cells are instructor code (from nbgrader's sanitised metadata), sends every test cell a fresh
+  random nonce, and fails every test cell whose output lacks the kernel's proof carrying that nonce
+  (``TestNotVerified``): a test that was skipped, rewritten or had its exception swallowed scores zero;
+- flags student cells that reach for the grading machinery (``tamper_scan``) with a note in the cell's
+  output, for the instructor to review.
 """
 
 import math
+import re
+import secrets
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -29,6 +37,15 @@ from traitlets import Bool, Integer, default
 from .limits import LimitedKernelManager, configured
 
 NOT_RUN = "CellNotRun"
+NOT_VERIFIED = "TestNotVerified"
+PROOF_MIME = "application/vnd.cs231n.test-proof+json"  # as cs231n.grading.guard (not imported: no ipykernel here)
+
+#: Code in student cells that reaches for the grading machinery rather than computing an answer.
+SUSPICIOUS = re.compile(
+    r"get_ipython|__builtins__|\bbuiltins\b|sys\.(settrace|setprofile|excepthook|displayhook|modules|_getframe|exit)"
+    r"|os\._exit|\bctypes\b|\bgc\.|\bf_(lineno|trace|locals|globals|back)\b|__del__|set_custom_exc"
+    r"|input_transformers|ast_transformers|events\.register|__import__|\bimportlib\b|\bsetattr\s*\("
+    r"|\b(np|numpy|checks|cs231n)\.[\w.]+\s*=[^=]|gradebook|\bsource/|\bsignal\.")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -43,6 +60,30 @@ def is_graded_code_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade"))
 
 
+def cell_role(cell: NotebookNode) -> str:
+    """"test" (a locked test cell), "given" (locked instructor code) or "student" (anything else).
+
+    Read after nbgrader's sanitising step: a locked cell with a grade_id has the instructor's source
+    (OverwriteCells), a duplicated cell has lost its metadata (DeduplicateIds), and a cell whose
+    grade_id is unknown to the gradebook has lost its grade_id.
+    """
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.cell_type != "code" or meta.get("solution") or not meta.get("grade_id"):
+        return "student"
+    if meta.get("grade"):
+        return "test"
+    return "given" if meta.get("locked") else "student"
+
+
+def tamper_scan(source: str) -> list[str]:
+    """The lines of a student cell that use the grading machinery (empty for ordinary NumPy code)."""
+    return [line.strip() for line in source.splitlines() if SUSPICIOUS.search(line)]
+
+
+def note_output(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=f"[grading] {text}\n")
+
+
 class RobustExecute(Execute):
     """Execute a notebook cell by cell; a dead or unresponsive kernel ends the run, not the grading."""
 
@@ -53,6 +94,14 @@ class RobustExecute(Execute):
     relabel_stderr = Bool(
         True, help="Show stderr text of graded cells as ordinary output instead of failing the test."
     ).tag(config=True)
+
+    guard = Bool(
+        True, help="Run instructor cells through the guarded kernel and require its proof for every test cell."
+    ).tag(config=True)
+
+    @default("guard")
+    def _guard_default(self) -> bool:
+        return configured("CS231N_GUARD", 1) != 0
 
     notebook_timeout = Integer(
         0, help="Wall-time limit in seconds for the whole notebook (0 = none); Execute.timeout bounds one cell."
@@ -82,8 +131,13 @@ class RobustExecute(Execute):
             cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
             cell.execution_count = None
             return cell, resources
+        role = cell_role(cell) if self.guard else "student"
+        self._request_meta = {"role": role, "nonce": secrets.token_hex(16)}
+        self._send_roles()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
+            if self.guard:
+                self._verify(cell, role, self._request_meta["nonce"])
             if self._time_left() == 0:
                 self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}"
         except DeadKernelError:
@@ -99,6 +153,47 @@ class RobustExecute(Execute):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
         return cell, resources
+
+    def _send_roles(self) -> None:
+        """Make the kernel client send the cell's role and nonce in the execute request's metadata."""
+        kc = getattr(self, "kc", None)
+        if kc is None or getattr(kc, "_cs231n_roles", False):
+            return
+
+        def execute(code, silent=False, store_history=True, user_expressions=None, allow_stdin=None,
+                    stop_on_error=True):
+            content = {"code": code, "silent": silent, "store_history": store_history,
+                       "user_expressions": user_expressions or {}, "allow_stdin": bool(allow_stdin),
+                       "stop_on_error": stop_on_error}
+            msg = kc.session.msg("execute_request", content)
+            msg["metadata"] = {"cs231n": dict(self._request_meta)}
+            kc.shell_channel.send(msg)
+            return msg["header"]["msg_id"]
+
+        kc.execute = execute
+        kc._cs231n_roles = True
+
+    def _verify(self, cell: NotebookNode, role: str, nonce: str) -> None:
+        """Check a test cell's proof, drop proofs from the outputs, and note tampering for the instructor."""
+        proofs = [o for o in cell.outputs
+                  if o.get("output_type") == "display_data" and PROOF_MIME in o.get("data", {})]
+        cell.outputs = [o for o in cell.outputs if not any(o is p for p in proofs)]
+        if role == "student":
+            flagged = tamper_scan(cell.source)
+            if flagged:
+                cell.outputs.append(note_output("this cell uses the grading machinery; an instructor will review "
+                                                "it: " + " | ".join(flagged[:5])))
+            return
+        reports = [p["data"][PROOF_MIME] for p in proofs]
+        mine = [r for r in reports if isinstance(r, dict) and r.get("nonce") == nonce]
+        undone = sorted({item for r in mine for item in r.get("restored", [])})
+        if undone:
+            cell.outputs.append(note_output("undone before this cell ran: " + ", ".join(undone[:10])))
+        if role != "test" or any(o.get("output_type") == "error" for o in cell.outputs):
+            return
+        if len(mine) != 1 or len(reports) != 1:
+            cell.outputs.append(error_output(NOT_VERIFIED, "the grader could not verify that this test ran to the "
+                                                           "end (its proof is missing or forged)"))
 
     def _time_left(self) -> float | None:
         """Seconds left of the notebook's time limit (None = no limit, 0 = none left)."""

@@ -13,10 +13,19 @@ Defaults come from ``CS231N_KERNEL_MEMORY_MB`` and ``CS231N_KERNEL_CPU_SECONDS``
 BLAS libraries in the kernel use ``CS231N_KERNEL_THREADS`` threads (default 1): grading runs several
 kernels side by side, and BLAS threads that spin against each other make a loaded machine crawl.
 Where ``resource`` is missing (Windows) the kernel starts without limits.
+
+The launcher also isolates the kernel (``cs231n.grading.sandbox``: a working directory with the
+submission only, no network, no view of the course's files; ``CS231N_SANDBOX=0`` turns it off) and
+starts the guarded kernel (``cs231n.grading.guard``; ``CS231N_GUARD=0`` starts the stock one).
+Sandboxed kernels talk to nbgrader through Unix sockets in a private kernel folder.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
@@ -43,30 +52,67 @@ def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
 
 
+def package_repository() -> Path:
+    """The folder the cs231n package was installed from (a clone of the course kit, sources included)."""
+    return Path(__file__).resolve().parents[2]
+
+
 class LimitedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run under the limits above."""
+    """A kernel manager whose kernels run under the limits above, sandboxed and guarded."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sandboxed = configured("CS231N_SANDBOX", 1) != 0 and sys.platform.startswith("linux")
+        if self.sandboxed:
+            self.kernel_dir = tempfile.mkdtemp(prefix="cs231n-kernel-")
+            atexit.register(shutil.rmtree, self.kernel_dir, True)
+            self.transport = "ipc"
+            self.ip = os.path.join(self.kernel_dir, "ipc")
+            self.connection_file = os.path.join(self.kernel_dir, "kernel.json")
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        if configured("CS231N_GUARD", 1) != 0 and "ipykernel_launcher" in cmd:
+            cmd[cmd.index("ipykernel_launcher")] = "cs231n.grading.guard"
         memory = configured("CS231N_KERNEL_MEMORY_MB", DEFAULT_MEMORY_MB)
         cpu = configured("CS231N_KERNEL_CPU_SECONDS", DEFAULT_CPU_SECONDS)
-        return [sys.executable, "-m", "cs231n.grading.limits", "--memory-mb", str(memory),
-                "--cpu-seconds", str(cpu), "--", *cmd]
+        launcher = [sys.executable, "-m", "cs231n.grading.limits",
+                    "--memory-mb", str(memory), "--cpu-seconds", str(cpu)]
+        if self.sandboxed:
+            from .sandbox import hidden_paths
+
+            extra = [p for p in os.environ.get("CS231N_SANDBOX_HIDE", "").split(os.pathsep) if p]
+            launcher += ["--sandbox", self.kernel_dir]
+            for path in hidden_paths([os.getcwd(), str(package_repository())], extra):
+                launcher += ["--hide", path]
+        return [*launcher, "--", *cmd]
 
 
 def main(argv: list[str]) -> None:
-    memory, cpu = DEFAULT_MEMORY_MB, DEFAULT_CPU_SECONDS
+    memory, cpu, sandbox, hide = DEFAULT_MEMORY_MB, DEFAULT_CPU_SECONDS, None, []
     while argv and argv[0] != "--":
-        flag, value, argv = argv[0], int(argv[1]), argv[2:]
+        flag, value, argv = argv[0], argv[1], argv[2:]
         if flag == "--memory-mb":
-            memory = value
+            memory = int(value)
         elif flag == "--cpu-seconds":
-            cpu = value
+            cpu = int(value)
+        elif flag == "--sandbox":
+            sandbox = value
+        elif flag == "--hide":
+            hide.append(value)
         else:
             sys.exit(f"cs231n.grading.limits: unknown option {flag}")
     cmd = argv[1:]
     if not cmd:
-        sys.exit("usage: python -m cs231n.grading.limits [--memory-mb N] [--cpu-seconds N] -- COMMAND ...")
+        sys.exit("usage: python -m cs231n.grading.limits [--memory-mb N] [--cpu-seconds N] [--sandbox DIR "
+                 "[--hide PATH ...]] -- COMMAND ...")
+    if sandbox:
+        from .sandbox import isolate
+
+        how = isolate(sandbox, hide)
+        os.environ["CS231N_SANDBOX"] = how
+        if not how.startswith("namespaces"):
+            print(f"cs231n.grading.limits: sandbox fallback: {how}", file=sys.stderr)
     apply_limits(memory, cpu)
     threads = str(configured("CS231N_KERNEL_THREADS", 1))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

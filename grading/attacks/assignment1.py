@@ -1,0 +1,276 @@
+"""Attack submissions for assignment 1 (instructor material: never released).
+
+Each attack starts from the reference answers of one notebook, leaves some answers as the release stub
+or plants a bug in them (the *honest code behind* the attack), then adds attack code to an answer cell
+or edits the notebook. ``loses`` lists the tests the honest code behind fails, which the attack tries to
+pass: each must score zero. ``keeps`` lists tests the honest code passes, which must keep their points
+(the defences must not punish honest work next to an attack). ``flagged``: the grader must add a
+review note to a student cell. Fields are those of ``cs231n.grading.attacks.Attack``.
+"""
+
+NO_SQRT = {"find": "dists = np.sqrt(np.maximum(squared, 0.0))", "replace": "dists = np.maximum(squared, 0.0)"}
+WITH_LOOP = {"find": "    test_sq = np.sum(X * X, axis=1, keepdims=True)",
+             "replace": "    for _unused in range(1):\n        pass\n"
+                        "    test_sq = np.sum(X * X, axis=1, keepdims=True)"}
+NO_LOOPS_TESTS = ["knn_no_loops_visible", "knn_no_loops_hidden"]
+EARLIER_TESTS = ["knn_two_loops_visible", "knn_two_loops_hidden", "knn_one_loop_visible", "knn_one_loop_hidden"]
+
+ATTACKS = [
+    {
+        "name": "patch_numpy",
+        "description": "redefine np.allclose, np.isclose, np.array_equal, np.linalg.norm and np.testing",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_two_loops": """
+np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
+np.array_equal = lambda *args, **kwargs: True
+np.linalg.norm = lambda *args, **kwargs: 0.0
+np.testing.assert_allclose = lambda *args, **kwargs: None
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "patch_checks",
+        "description": "replace the package's check helpers (cs231n.checks) with ones that always pass",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_two_loops": """
+import cs231n.checks
+cs231n.checks.diagnose = lambda *args, **kwargs: None
+cs231n.checks.array = lambda name, call, expected, **kwargs: np.asarray(expected)
+cs231n.checks.CheckFailed.__init__ = lambda self, *args: Exception.__init__(self)
+"""},
+        "loses": ["knn_no_loops_hidden", "knn_no_loops_visible"], "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "rebind_names",
+        "description": "rebind np and checks in the notebook's namespace to fakes that always pass",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_two_loops": """
+import types as _types
+import numpy as _real_np
+class _FakeNumpy(_types.ModuleType):
+    def __getattr__(self, name):
+        return getattr(_real_np, name)
+    def allclose(self, *args, **kwargs):
+        return True
+np = _FakeNumpy("numpy")
+class _FakeChecks:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+checks = _FakeChecks()
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": False,
+    },
+    {
+        "name": "patch_builtins",
+        "description": "redefine builtins (any, isinstance, abs, max, print) and rebind AssertionError",
+        "notebook": "knn", "answers": {"knn_no_loops": WITH_LOOP},
+        "append": {"knn_two_loops": """
+import builtins
+builtins.any = lambda iterable: False
+builtins.abs = lambda x: 0
+builtins.max = lambda *args, **kwargs: 0
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+"""},
+        "loses": ["knn_no_loops_hidden"], "keeps": ["knn_no_loops_visible", *EARLIER_TESTS], "flagged": True,
+    },
+    {
+        "name": "shadow_builtins",
+        "description": "shadow builtins in the notebook namespace (any = ..., isinstance = ..., AssertionError = ...)",
+        "notebook": "knn", "answers": {"knn_no_loops": WITH_LOOP},
+        "append": {"knn_two_loops": """
+any = lambda iterable: False
+isinstance = lambda obj, cls: True
+AssertionError = Warning
+print = lambda *args, **kwargs: None
+"""},
+        "loses": ["knn_no_loops_hidden"], "keeps": ["knn_no_loops_visible", *EARLIER_TESTS], "flagged": False,
+    },
+    {
+        "name": "custom_exc",
+        "description": "swallow every exception with IPython's set_custom_exc",
+        "notebook": "knn", "answers": {"knn_no_loops": "stub"},
+        "append": {"knn_two_loops": """
+get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "input_transformer",
+        "description": "an input transformer that rewrites every later cell mentioning no_loops to `pass`",
+        "notebook": "knn", "answers": {"knn_no_loops": "stub"},
+        "append": {"knn_two_loops": """
+def _neutralise(lines):
+    return ["pass\\n"] if any("no_loops" in line for line in lines) else lines
+get_ipython().input_transformers_cleanup.append(_neutralise)
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "ast_transformer",
+        "description": "an AST transformer that deletes every assert statement",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_two_loops": """
+import ast as _ast
+class _NoAsserts(_ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return _ast.Pass()
+get_ipython().ast_transformers.append(_NoAsserts())
+"""},
+        "loses": ["knn_no_loops_hidden"], "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "hooks_and_events",
+        "description": "sys.excepthook, showtraceback replaced, pre/post_run_cell events that clear errors",
+        "notebook": "knn", "answers": {"knn_no_loops": "stub"},
+        "append": {"knn_two_loops": """
+import sys
+sys.excepthook = lambda *args: None
+_ip = get_ipython()
+_ip.showtraceback = lambda *args, **kwargs: None
+_ip._showtraceback = lambda *args, **kwargs: None
+def _clear(result=None):
+    if result is not None:
+        result.error_in_exec = None
+_ip.events.register("post_run_cell", _clear)
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "del_trick",
+        "description": "an object whose __del__ patches np.allclose while the hidden test runs",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_no_loops": """
+class _Patcher:
+    def __del__(self):
+        np.allclose = lambda *args, **kwargs: True
+        np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
+_honest_no_loops = compute_distances_no_loops
+def compute_distances_no_loops(self, X):
+    _p = _Patcher()
+    return _honest_no_loops(self, X)
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "exit_in_answer",
+        "description": "sys.exit() at the end of an answer cell, then os._exit() inside the graded function",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_one_loop": "import sys\nsys.exit(0)\n", "knn_no_loops": """
+import os
+_buggy = compute_distances_no_loops
+def compute_distances_no_loops(self, X):
+    if X.shape[0] > 2:  # the visible test has 2 rows; the hidden ones more
+        os._exit(0)
+    return _buggy(self, X)
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "read_instructor_files",
+        "description": "read the instructor's source notebook (relative and absolute paths) and run its solution",
+        "notebook": "knn", "answers": {"knn_no_loops": "stub"},
+        "append": {"knn_no_loops": """
+import json as _json, os as _os, re as _re, glob as _glob
+import cs231n as _pkg
+_candidates = ["../../../source/assignment1/knn.ipynb", "../../../assignment1/knn.ipynb",
+               _os.path.join(_os.path.dirname(_os.path.dirname(_pkg.__file__)), "assignment1", "knn.ipynb")]
+_candidates += _glob.glob("/tmp/**/source/assignment1/knn.ipynb", recursive=True)
+for _path in _candidates:
+    try:
+        _cells = _json.load(open(_path))["cells"]
+    except OSError:
+        continue
+    for _cell in _cells:
+        if _cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "knn_no_loops":
+            exec("".join(_cell["source"]))
+            KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+            break
+    break
+"""},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": False,
+    },
+    {
+        "name": "edit_locked_test",
+        "description": "replace the hidden test's source with `pass` (same metadata)",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "edits": [{"op": "replace_source", "cell": "knn_no_loops_hidden", "source": "pass\n"},
+                  {"op": "replace_source", "cell": "knn_no_loops_visible", "source": "pass\n"}],
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "delete_test",
+        "description": "delete the hidden test cell",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "edits": [{"op": "delete", "cell": "knn_no_loops_hidden"}],
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "duplicate_test",
+        "description": "duplicate the hidden test cell after itself, the copy reduced to `pass`",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "edits": [{"op": "duplicate_after", "cell": "knn_no_loops_hidden", "source": "pass\n"}],
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "move_test",
+        "description": "move the hidden test cells of the distances to the top of the notebook",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "edits": [{"op": "move_to_top", "cell": "knn_no_loops_hidden"}],
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "retag_test",
+        "description": "turn the hidden test into an answer cell (solution metadata) holding `pass`",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "edits": [{"op": "set_meta", "cell": "knn_no_loops_hidden", "meta": {"solution": True, "grade": False,
+                                                                              "locked": False},
+                   "source": "pass\n"}],
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "strip_test_metadata",
+        "description": "remove nbgrader's metadata from the hidden test and replace it with `pass`",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "edits": [{"op": "strip_meta", "cell": "knn_no_loops_hidden", "source": "pass\n"}],
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "rename_notebook",
+        "description": "submit the notebook under another name (with a bug: the renamed copy is not graded)",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT}, "rename": "knn_final",
+        "loses": [*NO_LOOPS_TESTS, *EARLIER_TESTS], "keeps": [],
+    },
+    {
+        "name": "trace_jump",
+        "description": "targets this grader: a trace function set from inside the graded function skips the "
+                       "test's asserts (a known gap of in-process defences; must at least be flagged)",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_no_loops": """
+import sys
+_buggy_nl = compute_distances_no_loops
+def _skip_asserts(frame, event, arg):
+    if event == "line" and frame.f_code.co_filename.startswith("<test"):
+        import linecache
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+        if "assert" in line:
+            try:
+                frame.f_lineno = frame.f_lineno + 1
+            except ValueError:
+                pass
+    return _skip_asserts
+def compute_distances_no_loops(self, X):
+    caller = sys._getframe(1)
+    while caller is not None and not caller.f_code.co_filename.startswith("<test"):
+        caller = caller.f_back
+    if caller is not None:
+        caller.f_trace = _skip_asserts
+        sys.settrace(lambda *args: None)
+    return _buggy_nl(self, X)
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""},
+        "loses": ["knn_no_loops_hidden"], "keeps": EARLIER_TESTS, "flagged": True, "known_gap": True,
+    },
+]

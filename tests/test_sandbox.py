@@ -1,0 +1,177 @@
+"""The grading kernel's sandbox (cs231n.grading.sandbox via cs231n.grading.limits): no network, a
+working directory with the submission only, no view of the course's files, no capabilities, no other
+processes, resource limits; and the documented fallback where namespaces are not available.
+"""
+
+import asyncio
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from cs231n.grading.limits import LimitedKernelManager, package_repository
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def namespaces_available() -> bool:
+    """Whether this machine lets a process unshare mount, PID and network namespaces (as the launcher does)."""
+    code = ("from cs231n.grading import sandbox as s\n"
+            "try:\n    print(s._enter_namespaces(False))\nexcept OSError:\n    print('no')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
+    return out in ("root", "userns")
+
+
+PROBE = """
+import json, os, resource, socket
+result = {"sandbox": os.environ.get("CS231N_SANDBOX", ""), "cwd_files": sorted(os.listdir(".")),
+          "pid": os.getpid(), "kernel": type(get_ipython().kernel).__name__}
+def readable(path):  # something to read there (a covered file reads as empty)
+    try:
+        with open(path, "rb") as f:
+            return f.read(1) != b""
+    except OSError:
+        return False
+result["read"] = {p: readable(p) for p in PATHS}
+try:
+    socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
+    result["network"] = True
+except OSError:
+    result["network"] = False
+try:
+    os.kill(TEST_PID, 0)
+    result["sees_grader"] = True
+except OSError:
+    result["sees_grader"] = False
+status = open("/proc/self/status").read()
+result["cap_eff"] = [ln.split()[1] for ln in status.splitlines() if ln.startswith("CapEff")][0]
+result["rlimit_as"] = resource.getrlimit(resource.RLIMIT_AS)[0]
+print("RESULT" + json.dumps(result))
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+
+
+def run_probe(cwd: Path, paths: list[str], port: int, env: dict[str, str]) -> dict:
+    """Start a grading kernel as nbgrader does (cwd = the submission folder) and run PROBE in it."""
+    async def main():
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            km = LimitedKernelManager(kernel_name="python3")
+            await km.start_kernel(cwd=str(cwd))
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            texts = []
+            code = f"PATHS = {paths!r}\nPORT = {port}\nTEST_PID = {os.getpid()}\n" + PROBE
+            await kc.execute_interactive(code, timeout=60,
+                                         output_hook=lambda m: texts.append(m["content"].get("text", "")))
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        line = [t for t in "".join(texts).splitlines() if t.startswith("RESULT")][0]
+        return json.loads(line[len("RESULT"):])
+
+    return asyncio.run(main())
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course folder with instructor material and two students' submissions."""
+    root = tmp_path_factory.mktemp("sandbox") / "course"
+    (root / "source" / "a1").mkdir(parents=True)
+    (root / "source" / "a1" / "nb.ipynb").write_text('{"secret": "reference solution"}')
+    (root / "gradebook.db").write_text("grades")
+    for student in ("alice", "bob"):
+        folder = root / "autograded" / student / "a1"
+        folder.mkdir(parents=True)
+        (folder / "nb.ipynb").write_text(json.dumps({"student": student}))
+    return root
+
+
+def secret_paths(course: Path) -> list[str]:
+    return [str(course / "source" / "a1" / "nb.ipynb"), str(course / "gradebook.db"),
+            str(course / "autograded" / "bob" / "a1" / "nb.ipynb"),
+            str(package_repository() / "assignment1" / "knn.ipynb"), str(package_repository() / "nbgrader_config.py")]
+
+
+@pytest.fixture(scope="module")
+def sandboxed(course, server):
+    cwd = course / "autograded" / "alice" / "a1"
+    paths = [*secret_paths(course), "nb.ipynb", str(package_repository() / "cs231n" / "checks.py")]
+    return run_probe(cwd, paths, server, {"CS231N_SANDBOX": "1", "CS231N_KERNEL_MEMORY_MB": "3000"})
+
+
+def test_the_probe_paths_exist_outside_the_sandbox(course):
+    assert all(Path(p).exists() for p in secret_paths(course))
+
+
+def test_grading_kernel_is_the_guarded_kernel(sandboxed):
+    assert sandboxed["kernel"] == "GuardedKernel"
+
+
+def test_working_directory_holds_the_submission_only(sandboxed):
+    assert sandboxed["cwd_files"] == ["nb.ipynb"]
+    assert sandboxed["read"]["nb.ipynb"] is True
+
+
+def test_kernel_can_import_the_package_but_not_read_instructor_files(sandboxed, course):
+    assert sandboxed["read"][str(package_repository() / "cs231n" / "checks.py")] is True
+    if namespaces_available():
+        assert sandboxed["sandbox"].startswith("namespaces")
+        assert {p: sandboxed["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}
+    else:  # documented fallback: working directory only
+        assert sandboxed["sandbox"].startswith("workdir only")
+
+
+def test_no_network_no_other_processes_no_capabilities(sandboxed):
+    if namespaces_available():
+        assert sandboxed["network"] is False
+        assert sandboxed["sees_grader"] is False
+        assert sandboxed["pid"] == 1
+        assert int(sandboxed["cap_eff"], 16) == 0
+    else:
+        assert sandboxed["sandbox"].startswith("workdir only")
+
+
+def test_memory_limit_applies_inside_the_sandbox(sandboxed):
+    assert sandboxed["rlimit_as"] == 3000 * 1024 * 1024
+
+
+def test_sandbox_off_gives_the_plain_kernel_with_network(course, server):
+    cwd = course / "autograded" / "alice" / "a1"
+    result = run_probe(cwd, [str(course / "gradebook.db")], server, {"CS231N_SANDBOX": "0"})
+    assert result["sandbox"] == "0" and result["network"] is True  # the setting, not a sandbox report
+    assert result["read"][str(course / "gradebook.db")] is True
+
+
+def test_fallback_without_namespaces_still_isolates_the_working_directory(tmp_path):
+    submission = tmp_path / "submitted"
+    submission.mkdir()
+    (submission / "mine.ipynb").write_text("{}")
+    code = ("import os\nfrom cs231n.grading import sandbox as s\n"
+            "def refuse(network):\n    raise OSError(1, 'unshare: Operation not permitted')\n"
+            "s._enter_namespaces = refuse\n"
+            f"how = s.isolate({str(tmp_path / 'kernel')!r}, [])\n"
+            "print(how)\nprint(os.getcwd())\nprint(sorted(os.listdir('.')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=submission,
+                         timeout=60).stdout.splitlines()
+    assert out[0].startswith("workdir only") and "Operation not permitted" in out[0]
+    assert out[1] == str(tmp_path / "kernel" / "work") and out[2] == "['mine.ipynb']"
