@@ -8,14 +8,17 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
     GetGrades,
     LimitOutput,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from cs231n.grading.execute import RobustExecute
 from cs231n.grading.feedback import HideHiddenTests
 from cs231n.grading.hooks import copy_siblings_before_grading
+from cs231n.grading.sanitize import DeduplicateCells, RestoreCellRoles
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
@@ -27,6 +30,15 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Execution: one cell may take at most this long (a correct solution in autograde mode takes far less,
 # see cs231n.budget); a dead or hung kernel ends that notebook's run, not the whole batch.
 c.Execute.timeout = 300
+# Sanitising: nbgrader's own steps (locked cells get the instructor's source back), with duplicated
+# cells handled without aborting the submission. See docs/GRADING_SECURITY.md.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateCells,
+    OverwriteKernelspec,
+    RestoreCellRoles,
+    CheckCellMetadata,
+]
 c.Autograde.autograde_preprocessors = [
     RobustExecute,
     ClearMetadataPreprocessor,

@@ -69,13 +69,15 @@ def bound_names(source: str) -> set[str]:
     """Top-level names a cell binds (imports, definitions, assignments).
 
     Inputs:
-    - source: the cell's Python source (IPython magics are tolerated: an unparsable cell binds nothing).
+    - source: the cell's source, IPython magics allowed (a cell that does not parse binds nothing).
 
     Returns:
     - the set of names.
     """
+    from IPython.core.inputtransformer2 import TransformerManager
+
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(TransformerManager().transform_cell(source))  # magics become plain calls
     except SyntaxError:
         return set()
     names: set[str] = set()
@@ -86,9 +88,19 @@ def bound_names(source: str) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+            names |= {n for t in targets for n in _target_names(t)}
     return names
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    """Names an assignment target rebinds (``a``, ``a, b``; not ``a.x`` or ``a[i]``, which mutate ``a``)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Tuple | ast.List):
+        return {n for elt in target.elts for n in _target_names(elt)}
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return set()
 
 
 def _is_code_object(value) -> bool:
@@ -138,6 +150,13 @@ class Snapshot:
                 if isinstance(value, type) and getattr(value, "__module__", None) == name:
                     self.classes.setdefault(value, dict(value.__dict__))
         return new
+
+    def restore_builtins(self) -> None:
+        """Put back the builtins (``abs``, ``max``, ``AssertionError`` ...) as they were at the start."""
+        current = vars(builtins)
+        for key, value in self.modules["builtins"][1].items():
+            if current.get(key, _MISSING) is not value:
+                current[key] = value
 
     def _module_changes(self, fix: bool) -> list[str]:
         changes = []
@@ -237,8 +256,11 @@ class GuardedKernel(IPythonKernel):
         info = (cell_meta or {}).get("cs231n") or {}
         role = info.get("role")
         if role not in ("test", "given"):
-            return await super().do_execute(code, silent, store_history, user_expressions, allow_stdin,
-                                            cell_meta=cell_meta, cell_id=cell_id)
+            try:
+                return await super().do_execute(code, silent, store_history, user_expressions, allow_stdin,
+                                                cell_meta=cell_meta, cell_id=cell_id)
+            finally:  # the kernel's own messaging relies on the builtins: never leave them patched
+                self._snapshot.restore_builtins()
         self._restored = self._restore()
         if role == "test":
             reply = self._run_test(code, str(info.get("nonce", "")))
@@ -270,7 +292,9 @@ class GuardedKernel(IPythonKernel):
                 saved[name] = ns.get(name, _MISSING)
                 ns[name] = value
                 changed.append(name)
-        for name in [n for n in ns if hasattr(builtins, n) and n not in self._trusted and not n.startswith("_")]:
+        ipython_names = self.shell.user_ns_hidden
+        for name in [n for n in ns if hasattr(builtins, n) and n not in self._trusted and not n.startswith("_")
+                     and ns[n] is not ipython_names.get(n, _MISSING)]:
             saved[name] = ns.pop(name)
             changed.append(name)
         return saved, changed
