@@ -15,6 +15,7 @@ from .cifar10 import CIFAR10_CLASSES, load_cifar10, load_cifar10_batch, load_cif
 from .dataset import get_cifar10_data, load_dataset, load_synthetic, resolve_dataset
 from .download import download_cifar10
 from .errors import ChecksumError, DatasetError, DatasetFormatError, DatasetNotFoundError, DownloadError
+from .localization import LOCALIZATION_CLASSES, make_synthetic_detection, make_synthetic_localization
 from .paths import DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DatasetFormatError",
     "DatasetNotFoundError",
     "DownloadError",
+    "LOCALIZATION_CLASSES",
     "cifar10_dir",
     "cifar10_present",
     "data_dir",
@@ -35,5 +37,7 @@ __all__ = [
     "load_cifar10_uint8",
     "load_dataset",
     "load_synthetic",
+    "make_synthetic_detection",
+    "make_synthetic_localization",
     "resolve_dataset",
 ]
