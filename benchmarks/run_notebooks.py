@@ -48,6 +48,15 @@ FIGURES: dict[str, list[tuple[str, str, str]]] = {
                               ("best_val_acc", "validation accuracy, best ConvNet", ">= 0.65"),
                               ("best_train_seconds", "training time of the best ConvNet, s", "<= 1800"),
                               ("best_test_acc", "test accuracy, best ConvNet", "")],
+    "CNNArchitectures": [("vgg16_params", "VGG-16 parameters", "138M"),
+                         ("vgg16_activations", "VGG-16 activation values per image (input + every layer output)",
+                          "24M on the slide (its rows add up to 15.2M)"),
+                         ("plain_val_acc", "validation accuracy, plain net, 21 conv layers", ""),
+                         ("resnet_val_acc", "validation accuracy, residual net, same depth", ""),
+                         ("plain_train_acc", "training accuracy, plain net", ""),
+                         ("resnet_train_acc", "training accuracy, residual net", ""),
+                         ("best_resnet_val_acc", "validation accuracy, best residual net", ""),
+                         ("best_resnet_test_acc", "test accuracy, best residual net", "")],
 }
 
 MARK_BEGIN, MARK_END = "<!-- notebook-results:begin -->", "<!-- notebook-results:end -->"
