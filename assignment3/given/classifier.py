@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cs231n.data import CIFAR10_CLASSES  # the ten class names in label order ("airplane", ..., "truck")
 from cs231n.fast_layers import conv_backward_fast, conv_forward_fast, max_pool_backward_fast, max_pool_forward_fast
 
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
@@ -47,20 +48,6 @@ __all__ = [
     "initial_params",
     "load_pretrained_classifier",
 ]
-
-#: The ten CIFAR-10 classes in label order (label 0 is "airplane", ..., label 9 is "truck").
-CIFAR10_CLASSES: tuple[str, ...] = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
 
 #: Channel widths (C1, C2, C3) of the three convolutions of the shipped weights.
 DEFAULT_WIDTHS: tuple[int, int, int] = (32, 64, 128)

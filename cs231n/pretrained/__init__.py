@@ -42,7 +42,7 @@ __all__ = [
 WEIGHTS_FILENAME = "cifar10_convnet.npz"
 
 #: SHA-256 of the shipped weights file (rewritten by `python -m cs231n.pretrained train`).
-WEIGHTS_SHA256 = "1c47aa09918b501eea17e1262d12ca2f3dbc616f24dd640d435c920facceb1bc"
+WEIGHTS_SHA256 = "9552f70edc970e5eefe537f7d879bd1d0692ae4fd74e8ca497b0be06aa401768"
 
 #: The command that (re)creates the weights file; quoted in every error message.
 TRAIN_COMMAND = "python -m cs231n.pretrained train"
