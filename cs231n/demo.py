@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None,
                         help="scratch course folder (default: demo/ in the repository; wiped first)")
     parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
-    parser.add_argument("--notebook", action="append", help="only these notebooks, name without .ipynb (repeatable)")
+    parser.add_argument("--notebook", action="append",
+                        help="only these notebooks, name without .ipynb (repeatable); the sibling notebooks they load "
+                             "are graded too, without classic bugs")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: the number of CPUs)")
     parser.add_argument("--check", action="store_true",
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         print(f"[{a}] generating the student release ...")
         C.generate(course, a)
-        students = C.demo_class(course, a, all_mutants=args.check)
+        students = C.demo_class(course, a, all_mutants=args.check, only=args.notebook)
         C.submit_class(course, a, students)
         print(f"[{a}] simulated students: " + ", ".join(
             s.name + ("" if not s.mutants else f" ({', '.join(m.name for m in s.mutants)})") for s in students))

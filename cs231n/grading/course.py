@@ -4,7 +4,9 @@ Used by ``make demo`` (``python -m cs231n.demo``) and by the pipeline tests. Eve
 nbgrader command line in the course folder, exactly as an instructor would.
 """
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,10 +31,30 @@ def assignments_with_notebooks(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("assignment*") if p.is_dir() and any(p.glob("*.ipynb")))
 
 
+LOADS_SIBLING = re.compile(r"""load_notebook\(\s*["']([\w.-]+)\.ipynb["']""")
+
+
+def with_siblings(folder: Path, names: list[str]) -> set[str]:
+    """The notebooks ``names`` of an assignment folder plus every sibling they load with
+    ``load_notebook("X.ipynb")``, directly or through another sibling (names without .ipynb)."""
+    keep, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        path = folder / f"{name}.ipynb"
+        if name in keep or not path.is_file():
+            continue
+        keep.add(name)
+        cells = json.loads(path.read_text()).get("cells", [])
+        source = "\n".join("".join(c.get("source", "")) for c in cells)
+        todo += LOADS_SIBLING.findall(source)
+    return keep
+
+
 def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: list[str] | None = None) -> Path:
     """Copy the course's configuration, sources and grading material into a fresh folder ``dest``.
 
-    ``notebooks`` (names without .ipynb) keeps only those notebooks of the assignments."""
+    ``notebooks`` (names without .ipynb) keeps only those notebooks of the assignments, and the
+    sibling notebooks they load (they are needed to run them)."""
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
@@ -43,8 +65,9 @@ def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: li
     for a in assignments:
         shutil.copytree(root / a, dest / a, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         if notebooks:
+            keep = with_siblings(dest / a, notebooks)
             for nb in (dest / a).glob("*.ipynb"):
-                if nb.stem not in notebooks:
+                if nb.stem not in keep:
                     nb.unlink()
         (dest / "source" / a).symlink_to(Path("..") / a)
     if (root / "grading").is_dir():
@@ -112,10 +135,15 @@ class Student:
         return out
 
 
-def mutant_students(course: Path, assignment: str) -> list[Student]:
-    """As few students as possible to cover every mutant of the notebooks present in the course:
-    student i makes the i-th classic bug of every notebook."""
+def _mutated_notebooks(course: Path, assignment: str, only: list[str] | None) -> set[str]:
     present = {p.stem for p in (course / assignment).glob("*.ipynb")}
+    return present if not only else present & set(only)
+
+
+def mutant_students(course: Path, assignment: str, only: list[str] | None = None) -> list[Student]:
+    """As few students as possible to cover every mutant of the notebooks present in the course
+    (or of the notebooks ``only``): student i makes the i-th classic bug of every notebook."""
+    present = _mutated_notebooks(course, assignment, only)
     per_nb: dict[str, list[Mutant]] = {}
     for m in load_mutants(course, assignment):
         if m.notebook in present:
@@ -124,13 +152,16 @@ def mutant_students(course: Path, assignment: str) -> list[Student]:
     return [Student(f"mutant{i + 1}", [ms[i] for ms in per_nb.values() if i < len(ms)]) for i in range(n)]
 
 
-def demo_class(course: Path, assignment: str, all_mutants: bool = False) -> list[Student]:
+def demo_class(
+    course: Path, assignment: str, all_mutants: bool = False, only: list[str] | None = None
+) -> list[Student]:
     """A reference student, one who submits the untouched release, and students with classic bugs:
-    one with the first bug of every notebook, or (all_mutants) enough students to make every bug."""
+    one with the first bug of every notebook, or (all_mutants) enough students to make every bug.
+    ``only``: the bugs of these notebooks only (the others present are siblings they load)."""
     if all_mutants:
-        return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment)]
+        return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment, only)]
     first: dict[str, Mutant] = {}
-    present = {p.stem for p in (course / assignment).glob("*.ipynb")}
+    present = _mutated_notebooks(course, assignment, only)
     for m in load_mutants(course, assignment):
         if m.notebook in present:
             first.setdefault(m.notebook, m)
