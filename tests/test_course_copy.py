@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from cs231n.grading import course as C
+from cs231n.grading.simulate import Mutant, load_mutants, read_nb, solution_sources
 
 
 def _notebook(path: Path, source: str) -> None:
@@ -29,3 +30,54 @@ def test_prepare_course_keeps_siblings_and_demo_class_mutates_only_the_chosen(tm
     students = C.demo_class(course, "assignment3", all_mutants=True, only=["LSTM_Captioning"])
     mutated = {m.notebook for s in students if s.mutants for m in s.mutants}
     assert mutated == {"LSTM_Captioning"}
+
+
+def _changes(folder: Path, assignment: str, notebook: str, items: list[dict]) -> None:
+    path = folder / "grading" / assignment / f"{notebook}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(items))
+
+
+def test_load_mutants_reads_variants_after_mutants(tmp_path):
+    bug = {"name": "bug", "cell": "f", "find": "a + b", "replace": "a - b", "loses": ["f_visible"]}
+    alt = {"name": "alt", "cell": "f", "find": "a + b", "replace": "b + a", "loses": [], "kind": "variant"}
+    _changes(tmp_path, "mutants/assignment1", "nb", [bug])
+    _changes(tmp_path, "variants/assignment1", "nb", [alt])
+    loaded = load_mutants(tmp_path, "assignment1")
+    assert [(m.name, m.kind, m.notebook, m.loses) for m in loaded] == [
+        ("bug", "mutant", "nb", ("f_visible",)), ("alt", "variant", "nb", ())]
+    assert [m.name for m in load_mutants(tmp_path, "assignment1", folders=("mutants",))] == ["bug"]
+
+
+def test_demo_class_simulates_variants_only_when_checking(tmp_path):
+    root = C.repo_root()
+    course = C.prepare_course(root, tmp_path / "course", ["assignment3"], ["LSTM_Captioning"])
+    variants = load_mutants(course, "assignment3", folders=("variants",))
+    assert any(v.notebook == "LSTM_Captioning" for v in variants)
+    checked = C.demo_class(course, "assignment3", all_mutants=True, only=["LSTM_Captioning"])
+    kinds = {m.kind for s in checked if s.mutants for m in s.mutants}
+    assert kinds == {"mutant", "variant"}
+    quick = C.demo_class(course, "assignment3", only=["LSTM_Captioning"])
+    assert [m.kind for m in quick[2].mutants] == ["mutant"]
+
+
+def test_check_round_wants_variants_to_keep_every_point():
+    variant = Mutant("alt", "nb", "f", "a + b", "b + a", (), kind="variant")
+    student = C.Student("mutant1", [variant])
+    full = [C.CellGrade("nb", "f_visible", 1.0, 1.0, False), C.CellGrade("nb", "f_hidden", 2.0, 2.0, False)]
+    assert C.check_round({"mutant1": full}, [student]) == []
+    lost = [full[0], C.CellGrade("nb", "f_hidden", 0.0, 2.0, False)]
+    assert C.check_round({"mutant1": lost}, [student]) == ["mutant1 (variant alt) also lost f_hidden"]
+
+
+def test_every_variant_is_a_correct_change_of_a_reference_solution():
+    root = C.repo_root()
+    count = 0
+    for assignment in C.assignments_with_notebooks(root):
+        for v in load_mutants(root, assignment, folders=("variants",)):
+            count += 1
+            assert v.kind == "variant" and v.loses == (), v.name
+            answers = solution_sources(read_nb(root / assignment / f"{v.notebook}.ipynb"))
+            assert answers[v.cell].count(v.find) == 1, v.name
+            assert v.apply(answers)[v.cell] != answers[v.cell], v.name
+    assert count >= 10

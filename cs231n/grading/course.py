@@ -141,8 +141,9 @@ def _mutated_notebooks(course: Path, assignment: str, only: list[str] | None) ->
 
 
 def mutant_students(course: Path, assignment: str, only: list[str] | None = None) -> list[Student]:
-    """As few students as possible to cover every mutant of the notebooks present in the course
-    (or of the notebooks ``only``): student i makes the i-th classic bug of every notebook."""
+    """As few students as possible to cover every mutant and variant of the notebooks present in the
+    course (or of the notebooks ``only``): student i makes the i-th change (classic bug, then correct
+    variant) of every notebook."""
     present = _mutated_notebooks(course, assignment, only)
     per_nb: dict[str, list[Mutant]] = {}
     for m in load_mutants(course, assignment):
@@ -156,21 +157,27 @@ def demo_class(
     course: Path, assignment: str, all_mutants: bool = False, only: list[str] | None = None
 ) -> list[Student]:
     """A reference student, one who submits the untouched release, and students with classic bugs:
-    one with the first bug of every notebook, or (all_mutants) enough students to make every bug.
+    one with the first bug of every notebook, or (all_mutants) enough students to make every bug and
+    every correct variant (grading/variants/).
     ``only``: the bugs of these notebooks only (the others present are siblings they load)."""
     if all_mutants:
         return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment, only)]
     first: dict[str, Mutant] = {}
     present = _mutated_notebooks(course, assignment, only)
-    for m in load_mutants(course, assignment):
+    for m in load_mutants(course, assignment, folders=("mutants",)):
         if m.notebook in present:
             first.setdefault(m.notebook, m)
     return [Student("reference"), Student("untouched", None), Student("buggy", list(first.values()))]
 
 
+def _label(m: Mutant) -> str:
+    return m.name if m.kind == "mutant" else f"{m.kind} {m.name}"
+
+
 def check_round(grades_by_student: dict[str, list["CellGrade"]], students: list[Student]) -> list[str]:
     """What a round got wrong: the reference must get every autograded point, the untouched release
-    none, and every mutant must lose points in exactly the tests it names (one bug, one loss)."""
+    none, every mutant must lose points in exactly the tests it names (one bug, one loss), and every
+    variant (a correct implementation written another way) must keep every point."""
     problems = []
     for s in students:
         rows = [g for g in grades_by_student.get(s.name, []) if not g.manual]
@@ -184,7 +191,7 @@ def check_round(grades_by_student: dict[str, list["CellGrade"]], students: list[
                 problems.append(f"untouched release scored points in {', '.join(scored)}")
             continue
         expected = {gid for m in s.mutants for gid in m.loses}
-        label = s.name + (f" ({', '.join(m.name for m in s.mutants)})" if s.mutants else "")
+        label = s.name + (f" ({', '.join(_label(m) for m in s.mutants)})" if s.mutants else "")
         if lost - expected:
             problems.append(f"{label} also lost {', '.join(sorted(lost - expected))}")
         if expected - lost:

@@ -5,10 +5,13 @@ answer cells:
 
 - ``reference``: every answer cell gets the instructor's solution (markers removed);
 - ``untouched``: the release as it is (every autograded test must score zero);
-- a *mutant*: the reference with one classic bug planted in one answer cell (see ``Mutant``).
+- a *mutant*: the reference with one classic bug planted in one answer cell (see ``Mutant``);
+- a *variant*: the reference with one answer cell written another correct way (another vectorisation,
+  loop order or dtype); it must keep every autograded point.
 
-Mutants are instructor material (they contain pieces of solutions), so they live in the course's
-``grading/mutants/`` folder, never in this package: ``load_mutants`` reads them from there.
+Mutants and variants are instructor material (they contain pieces of solutions), so they live in the
+course's ``grading/mutants/`` and ``grading/variants/`` folders, never in this package: ``load_mutants``
+reads them from there.
 """
 
 import copy
@@ -59,7 +62,8 @@ class Mutant:
     """One classic bug: in answer cell ``cell`` of ``notebook``, replace ``find`` with ``replace``.
 
     ``loses`` lists the grade_ids of the test cells that must lose points because of it; every other
-    autograded test must keep its points (one bug, one loss).
+    autograded test must keep its points (one bug, one loss). ``kind`` is "mutant" for a bug, or
+    "variant" for a correct but different implementation (``loses`` is then empty).
     """
 
     name: str
@@ -69,6 +73,7 @@ class Mutant:
     replace: str
     loses: tuple[str, ...]
     description: str = ""
+    kind: str = "mutant"
 
     def apply(self, answers: dict[str, str]) -> dict[str, str]:
         source = answers[self.cell]
@@ -77,16 +82,21 @@ class Mutant:
         return {**answers, self.cell: source.replace(self.find, self.replace, 1)}
 
 
-def load_mutants(course_root: Path, assignment: str) -> list[Mutant]:
-    """The mutants of an assignment, from ``grading/mutants/<assignment>/<notebook>.json``.
+def load_mutants(
+    course_root: Path, assignment: str, folders: tuple[str, ...] = ("mutants", "variants")
+) -> list[Mutant]:
+    """The mutants, then the variants, of an assignment, from
+    ``grading/mutants/<assignment>/<notebook>.json`` and ``grading/variants/<assignment>/<notebook>.json``.
 
-    Each file holds a list of objects with the fields of ``Mutant`` except ``notebook``.
+    Each file holds a list of objects with the fields of ``Mutant`` except ``notebook`` (``kind``
+    defaults to "mutant"). ``folders``: which of the two folders to read.
     """
-    folder = Path(course_root) / "grading" / "mutants" / assignment
     mutants = []
-    for path in sorted(folder.glob("*.json")):
-        for m in json.loads(path.read_text()):
-            mutants.append(Mutant(**{**m, "notebook": path.stem, "loses": tuple(m["loses"])}))
+    for name in folders:
+        folder = Path(course_root) / "grading" / name / assignment
+        for path in sorted(folder.glob("*.json")):
+            for m in json.loads(path.read_text()):
+                mutants.append(Mutant(**{**m, "notebook": path.stem, "loses": tuple(m["loses"])}))
     return mutants
 
 
