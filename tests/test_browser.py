@@ -11,7 +11,8 @@ instructor test.
 - Student: the Assignments tab lists the released assignment and fetches it; the notebook opens;
   *Run All* runs the given cells and stops at the first TODO's check, which says "not attempted";
   after the answer is typed into the cell through the editor its visible check passes; *Validate*
-  reports the result (that TODO no longer listed as not attempted, the others still are).
+  reports the result (that TODO no longer listed as not attempted, the others still are); *Submit*
+  puts the assignment into the exchange.
 - Instructor: formgrader lists exactly assignment1-3, the submissions with the scores of the
   gradebook, the autograded (code) scores in *Manual Grading*, and the feedback page of a submission
   shows verdicts of the hidden tests but none of their source.
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser.lab import COURSE_ID, Shots, generate_and_release, make_course, start_lab
+from browser.lab import COURSE_ID, Shots, make_course, release, start_lab
 
 from cs231n.grading import course as C
 from cs231n.grading.simulate import read_nb, solution_sources
@@ -71,13 +72,16 @@ def kit(tmp_path_factory, playwright_api, request):
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     base = tmp_path_factory.mktemp("browser")
     with contextlib.ExitStack() as stack:
+        # Ordered so that slow steps overlap: the student's server and the browser start while
+        # nbgrader generates; the grading round and the instructor's server start while it releases.
         course = make_course(base, [NOTEBOOK])
-        student = start_lab(course.student_home, base, "student")      # starts while nbgrader generates
+        student = start_lab(course.student_home, base, "student")
         stack.callback(student.stop)
-        generate_and_release(course, ASSIGNMENT)
-        instructor = start_lab(course.root, base, "instructor")
-        stack.callback(instructor.stop)
-        # The grading round runs while the student test drives the UI.
+        pw = playwright_api().start()
+        stack.callback(pw.stop)
+        browser = pw.chromium.launch(executable_path=chromium, headless=True)
+        stack.callback(browser.close)
+        C.generate(course.root, ASSIGNMENT)
         C.submit_class(course.root, ASSIGNMENT, [C.Student("reference"), C.Student("untouched", None)])
         round_log = base / "round.log"
         with open(round_log, "w") as out:
@@ -86,17 +90,17 @@ def kit(tmp_path_factory, playwright_api, request):
                 cwd=course.root, env={**C.nbgrader_env(), "CS231N_DATASET": "synthetic"},
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         stack.callback(_stop_group, grading)
-        pw = playwright_api().start()
-        stack.callback(pw.stop)
-        browser = pw.chromium.launch(executable_path=chromium, headless=True)
-        stack.callback(browser.close)
+        instructor = start_lab(course.root, base, "instructor")
+        stack.callback(instructor.stop)
+        release(course, ASSIGNMENT)
         student.wait_ready()
-        instructor.wait_ready()
         yield {"course": course, "student": student, "instructor": instructor, "browser": browser,
                "grading": grading, "round_log": round_log}
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\nbrowser test screenshots: {ARTIFACTS}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nbrowser test screenshots: {ARTIFACTS}")
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
@@ -148,7 +152,8 @@ def test_student_fetches_runs_fills_and_validates(kit):
 
         # Open the fetched notebook; Run All stops at the first TODO's check.
         page.goto(server.page(f"/lab/tree/{ASSIGNMENT}/{NOTEBOOK}.ipynb"))
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=RUN_TIMEOUT)
+        # Run All before the kernel is connected would clear the cells without running them.
+        page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).wait_for(timeout=RUN_TIMEOUT)
         _menu(page, "Run", "Run All Cells")
         not_attempted = page.locator(".jp-OutputArea-output", has_text=f"{FIRST_FUNCTION}: not attempted yet")
         not_attempted.wait_for(timeout=RUN_TIMEOUT)
@@ -199,6 +204,19 @@ def test_student_fetches_runs_fills_and_validates(kit):
         saved = json.loads((kit["course"].student_home / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text())
         assert any("np.sqrt" in "".join(c["source"]) and FIRST_FUNCTION in "".join(c["source"])
                    for c in saved["cells"]), "Validate did not save the typed answer first"
+
+        # Submit from the Assignments tab: the submission lands in the exchange's inbound folder.
+        dialog.get_by_role("button", name="Ok").click()
+        page.locator(".lm-TabBar-tab", has_text="Assignments").click()
+        page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
+            "button", name="Submit").click()
+        page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for()
+        shots.take(page, "submitted")
+        inbound = kit["course"].exchange / COURSE_ID / "inbound"
+        assert [p for p in inbound.iterdir() if f"+{ASSIGNMENT}+" in p.name], "no submission in the exchange"
+    except Exception:
+        shots.take(page, "failure")
+        raise
     finally:
         context.close()
 
@@ -223,6 +241,7 @@ def _hidden_lines(source_nb: dict) -> list[str]:
 
 
 def test_instructor_formgrader_after_a_round(kit):
+    kit["instructor"].wait_ready()
     _wait_for_round(kit)
     root = kit["course"].root
     context, page, shots = _page(kit, "instructor")
@@ -284,5 +303,8 @@ def test_instructor_formgrader_after_a_round(kit):
         assert not leaked, f"hidden-test source in the feedback page: {leaked[:3]}"
         assert "BEGIN HIDDEN TESTS" not in text and "their code is not shown" in text
         assert "tiny_knn" in text  # the visible tests are shown
+    except Exception:
+        shots.take(page, "failure")
+        raise
     finally:
         context.close()

@@ -1,9 +1,9 @@
 """A course on a local machine as a student and an instructor see it in JupyterLab.
 
 ``make_course`` copies the course into a scratch folder (``cs231n.grading.course.prepare_course``)
-with a local nbgrader exchange; ``generate_and_release`` generates an assignment and releases it
-there; ``start_lab`` runs a JupyterLab server on 127.0.0.1 (a free port, a random token, isolated
-Jupyter settings) in a folder; ``Shots`` saves numbered screenshots.
+with a local nbgrader exchange; ``release`` releases a generated assignment there; ``start_lab``
+runs a JupyterLab server on 127.0.0.1 (a free port, a random token, isolated Jupyter settings) in a
+folder; ``Shots`` saves numbered screenshots.
 """
 
 import json
@@ -70,9 +70,9 @@ def make_course(base: Path, notebooks: list[str]) -> Course:
     return Course(course, exchange, student)
 
 
-def generate_and_release(course: Course, assignment: str) -> None:
-    """``nbgrader generate_assignment`` and ``nbgrader release_assignment`` in the course folder."""
-    C.generate(course.root, assignment)
+def release(course: Course, assignment: str) -> None:
+    """``nbgrader release_assignment`` in the course folder: the generated assignment goes to the
+    exchange (``nbgrader generate_assignment`` must have run)."""
     res = C.nbgrader(course.root, "release_assignment", assignment, "--force")
     if res.returncode != 0:
         raise RuntimeError(f"nbgrader release_assignment failed:\n{res.stdout}\n{res.stderr}")
