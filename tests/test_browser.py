@@ -133,6 +133,7 @@ def _prompts(page) -> list[str]:
 
 
 def test_student_fetches_runs_fills_and_validates(kit):
+    """A student's session in JupyterLab: fetch, Run All, fill the first TODO, Validate, Submit."""
     context, page, shots = _page(kit, "student")
     server = kit["student"]
     try:
@@ -153,13 +154,12 @@ def test_student_fetches_runs_fills_and_validates(kit):
         # Open the fetched notebook; Run All stops at the first TODO's check.
         page.goto(server.page(f"/lab/tree/{ASSIGNMENT}/{NOTEBOOK}.ipynb"))
         # Run All before the kernel is connected would clear the cells without running them.
-        page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).wait_for(timeout=RUN_TIMEOUT)
+        kernel_idle = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$"))
+        kernel_idle.wait_for(timeout=RUN_TIMEOUT)
         _menu(page, "Run", "Run All Cells")
         not_attempted = page.locator(".jp-OutputArea-output", has_text=f"{FIRST_FUNCTION}: not attempted yet")
         not_attempted.wait_for(timeout=RUN_TIMEOUT)
-        page.wait_for_function("() => !document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                               " || document.querySelector(\".jp-Notebook-ExecutionIndicator[data-status='idle']\")",
-                               timeout=RUN_TIMEOUT)
+        kernel_idle.wait_for(timeout=RUN_TIMEOUT)  # Run All has stopped
         not_attempted.scroll_into_view_if_needed()
         shots.take(page, "run-all-stops-at-first-todo")
         check = _code_cell(page, 'checks.section("kNN"')
@@ -241,6 +241,8 @@ def _hidden_lines(source_nb: dict) -> list[str]:
 
 
 def test_instructor_formgrader_after_a_round(kit):
+    """The instructor's formgrader after a grading round: assignments, scores, manual grading,
+    and a feedback page without hidden-test code."""
     kit["instructor"].wait_ready()
     _wait_for_round(kit)
     root = kit["course"].root
