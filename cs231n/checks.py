@@ -9,7 +9,8 @@ Each check has three outcomes:
 - **correct**, with a one-line confirmation.
 
 A failed check raises ``CheckFailed`` (an ``AssertionError``), so nbgrader scores the test cell zero.
-Checks print to stdout only. In a notebook::
+Checks print to stdout only. Their own frames are hidden from tracebacks (``__tracebackhide__``), so a
+student sees the test cell's line, any frames of their own code, and the message. In a notebook::
 
     from cs231n import checks
     checks.section("kNN distances", total=4)
@@ -57,6 +58,7 @@ def _record(name: str, ok: bool) -> None:
 
 
 def _fail(name: str, message: str) -> None:
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     _record(name, False)
     raise CheckFailed(f"{name}: {message}")
 
@@ -69,6 +71,7 @@ def _passed(name: str, detail: str = "") -> None:
 def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = None) -> Any:
     """Call the student's code, turning the release stub into a "not attempted" message and checking
     that ``inputs`` (name -> array) are left unchanged."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     before = {k: np.array(v, copy=True) for k, v in (inputs or {}).items() if isinstance(v, np.ndarray)}
     try:
         result = call()
@@ -94,6 +97,7 @@ def holds(name: str, condition: Callable[[], Any], inputs: Mapping[str, Any] | N
 
     The message of a failing ``assert`` inside ``condition`` becomes the check's message.
     """
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     try:
         run(name, condition, inputs)
     except CheckFailed:
@@ -104,6 +108,7 @@ def holds(name: str, condition: Callable[[], Any], inputs: Mapping[str, Any] | N
 
 
 def _as_array(name: str, value: Any, what: str) -> np.ndarray:
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     if value is None:
         _fail(name, f"{what} is None. Did you forget a 'return' statement?")
     try:
@@ -170,6 +175,7 @@ def array(
 
     Returns the student's result as an array (so a cell can run further checks on it).
     """
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     result = _as_array(name, run(name, call, inputs), "the result")
     problem = diagnose(result, np.asarray(expected, dtype=float), rtol, atol)
     if problem:
@@ -181,6 +187,7 @@ def array(
 def value(name: str, call: Callable[[], Any], expected: float, *, rtol: float = 1e-6, atol: float = 1e-8,
           inputs: Mapping[str, Any] | None = None) -> float:
     """Like ``array`` for a scalar result (a loss, an accuracy)."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     result = _as_array(name, run(name, call, inputs), "the result")
     if result.size != 1:
         _fail(name, f"should be a single number but has shape {result.shape}.")
@@ -189,6 +196,7 @@ def value(name: str, call: Callable[[], Any], expected: float, *, rtol: float = 
 
 def close_to(name: str, actual: Any, target: float, tol: float, why: str) -> None:
     """Check that a number lies within ``tol`` of ``target`` (e.g. an initial loss near log(10))."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     x = _as_array(name, actual, "the value")
     if x.size != 1 or not np.isfinite(x).all():
         _fail(name, f"should be one finite number (got shape {x.shape}).")
@@ -199,6 +207,7 @@ def close_to(name: str, actual: Any, target: float, tol: float, why: str) -> Non
 
 def at_least(name: str, actual: Any, bound: float, why: str) -> None:
     """Check that a number (an accuracy, a speed-up) reaches a bound."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     x = _as_array(name, actual, "the value")
     if x.size != 1 or not np.isfinite(x).all():
         _fail(name, f"should be one finite number (got shape {x.shape}).")
@@ -223,6 +232,7 @@ def gradients(
 
     The message names every parameter whose gradient is wrong, so a bug in one of them is easy to find.
     """
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     missing = [k for k in numeric if k not in analytic]
     if missing:
         _fail(name, f"no gradient returned for {', '.join(missing)}.")
@@ -245,6 +255,7 @@ def gradients(
 def equal(name: str, call: Callable[[], Any], expected: Sequence[Any] | np.ndarray,
           inputs: Mapping[str, Any] | None = None) -> None:
     """Check an exact result (labels, indices, counts)."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     result = run(name, call, inputs)
     if result is None:
         _fail(name, "the result is None. Did you forget a 'return' statement?")
