@@ -107,7 +107,7 @@ def measure_notebook(root: Path, assignment: str, notebook: str, work: Path, wor
     - dict with the notebook, the round's seconds, reference/untouched problems, and per change: name,
       kind, cell, loses (declared), lost (measured grade_ids) and own (the own tests of its cell).
     """
-    tic = time.perf_counter()
+    tic, load_before = time.perf_counter(), os.getloadavg()[0]
     course = C.prepare_course(root, work / f"{assignment}-{notebook}", [assignment], [notebook])
     C.generate(course, assignment)
     students = C.demo_class(course, assignment, all_mutants=True, only=[notebook])
@@ -125,7 +125,7 @@ def measure_notebook(root: Path, assignment: str, notebook: str, work: Path, wor
                             "own": own.get(m.cell, []), "graded": bool(rows)})
     return {"assignment": assignment, "notebook": notebook, "seconds": round(time.perf_counter() - tic, 1),
             "problems": problems, "needs_attention": [r.student for r in report.needs_attention],
-            "changes": changes, "date": datetime.date.today().isoformat(), "load": os.getloadavg()[0]}
+            "changes": changes, "date": datetime.date.today().isoformat(), "load": [load_before, os.getloadavg()[0]]}
 
 
 def verdict(change: dict) -> tuple[bool, bool]:
@@ -191,11 +191,12 @@ def write_results(table: str, results: list[dict], coverage_line: str,
                   path: Path = ROOT / "docs" / "RESULTS.md") -> None:
     """Append (or replace) the section under HEADING at the end of RESULTS.md, re-reading the file first."""
     dates = sorted({r["date"] for r in results})
-    loads = [r["load"] for r in results]
+    loads = [x for r in results for x in (r["load"] if isinstance(r["load"], list) else [r["load"]])]
     body = (f"{HEADING}\n\nMeasured with `python benchmarks/one_bug_one_loss.py measure` (one nbgrader round per "
             f"notebook, siblings graded unchanged, synthetic data, autograde budgets) on 2 vCPUs (see PERF.md), "
             f"{', '.join(dates)}; the machine was shared (1-min load average {min(loads):.0f}-{max(loads):.0f} "
-            f"during the rounds), so round times are not representative.\n\n{coverage_line}\n\n{table}\n")
+            f"sampled at the start and end of each round), so round times are not representative.\n\n"
+            f"{coverage_line}\n\n{table}\n")
     text = path.read_text()
     if HEADING in text:
         head, _, rest = text.partition(HEADING)
