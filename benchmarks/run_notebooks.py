@@ -57,6 +57,13 @@ FIGURES: dict[str, list[tuple[str, str, str]]] = {
                          ("resnet_train_acc", "training accuracy, residual net", ""),
                          ("best_resnet_val_acc", "validation accuracy, best residual net", ""),
                          ("best_resnet_test_acc", "test accuracy, best residual net", "")],
+    "ActivationsAndTraining": [("sigmoid_first_to_last", "10-layer sigmoid net: first / last layer gradient norm", ""),
+                               ("dead_fraction", "dead ReLUs per hidden layer, per learning rate", ""),
+                               ("schedule_best_val_acc", "best validation per learning-rate schedule", ""),
+                               ("raw_val_acc", "validation, final raw parameters, per schedule", ""),
+                               ("polyak_val_acc", "validation, Polyak-averaged parameters, per schedule", ""),
+                               ("best_member_val_acc", "validation, best checkpoint of the ensemble", ""),
+                               ("ensemble_val_acc", "validation, ensemble of checkpoints", "")],
 }
 
 MARK_BEGIN, MARK_END = "<!-- notebook-results:begin -->", "<!-- notebook-results:end -->"
