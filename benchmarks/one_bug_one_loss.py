@@ -147,7 +147,7 @@ def report_table(results: list[dict], all_notebooks: list[tuple[str, str]]) -> s
     lines = ["| notebook | mutants exact as declared | mutants losing only in their own tests | "
              "variants keeping every point | round (s) |", "|---|---|---|---|---|"]
     tot = {"m": 0, "exact": 0, "own": 0, "v": 0, "kept": 0}
-    misses = []
+    misses, coupled = [], []
     measured = {(r["assignment"], r["notebook"]): r for r in results}
     for a, nb in all_notebooks:
         r = measured.get((a, nb))
@@ -164,6 +164,10 @@ def report_table(results: list[dict], all_notebooks: list[tuple[str, str]]) -> s
         tot["own"] += own
         tot["v"] += len(vars_)
         tot["kept"] += kept
+        for c in muts:
+            outside = sorted(set(c["lost"]) - set(c["own"]))
+            if verdict(c)[0] and outside:
+                coupled.append(f"{c['name']} (also {', '.join(outside)}, as declared)")
         for c in r["changes"]:
             if not verdict(c)[0]:
                 extra = sorted(set(c["lost"]) - set(c["loses"]))
@@ -182,6 +186,8 @@ def report_table(results: list[dict], all_notebooks: list[tuple[str, str]]) -> s
                   f"losing points only in the own tests of the function they mutate: {rate(tot['own'], tot['m'])}.",
               f"- Variants (correct, written another way) keeping every autograded point: "
               f"{rate(tot['kept'], tot['v'])}."]
+    if coupled:
+        lines += ["- Declared losses outside the mutated function's own tests: " + "; ".join(coupled) + "."]
     if misses:
         lines += ["- Not as expected: " + "; ".join(misses) + "."]
     return "\n".join(lines)
