@@ -206,8 +206,12 @@ def test_student_fetches_runs_fills_and_validates(kit):
                    for c in saved["cells"]), "Validate did not save the typed answer first"
 
         # Submit from the Assignments tab: the submission lands in the exchange's inbound folder.
+        # The page was reloaded when the notebook opened, and JupyterLab restores the Assignments tab
+        # only if it saved its layout before that: reopen the list from the menu (it activates the
+        # tab if it is there, opens it if not).
         dialog.get_by_role("button", name="Ok").click()
-        page.locator(".lm-TabBar-tab", has_text="Assignments").click()
+        dialog.wait_for(state="detached")
+        _menu(page, "Nbgrader", "Assignment List")
         page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
             "button", name="Submit").click()
         page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for()
