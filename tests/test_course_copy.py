@@ -81,3 +81,24 @@ def test_every_variant_is_a_correct_change_of_a_reference_solution():
             assert answers[v.cell].count(v.find) == 1, v.name
             assert v.apply(answers)[v.cell] != answers[v.cell], v.name
     assert count >= 10
+
+
+def test_every_mutant_and_variant_applies_and_names_real_tests():
+    """Each classic bug and correct variant changes the reference of its own answer cell, once, and names
+    only autograded test cells of its notebook; mutants lose points somewhere, variants nowhere."""
+    root = C.repo_root()
+    for assignment in ("assignment1", "assignment2", "assignment3"):
+        changes = load_mutants(root, assignment)
+        assert changes, f"no mutants for {assignment}"
+        names = [m.name for m in changes]
+        assert len(names) == len(set(names)), f"{assignment}: duplicate mutant names"
+        for m in changes:
+            nb = read_nb(root / assignment / f"{m.notebook}.ipynb")
+            answers = solution_sources(nb)
+            graded = {c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
+                      if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"}
+            assert m.cell in answers, f"{m.name}: no answer cell {m.cell} in {m.notebook}"
+            assert answers[m.cell].count(m.find) >= 1 and m.find != m.replace, m.name
+            assert m.apply(answers)[m.cell] != answers[m.cell], m.name
+            assert set(m.loses) <= graded, f"{m.name}: not autograded tests of {m.notebook}: {set(m.loses) - graded}"
+            assert (m.kind == "variant") == (not m.loses) and m.kind in ("mutant", "variant"), m.name
