@@ -76,20 +76,35 @@ def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = N
     try:
         result = call()
     except NotImplementedError:
+        _restore(inputs, before)
         _record(name, False)
         raise NotAttempted(
             f"{name}: not attempted yet (it still raises NotImplementedError). Replace the "
             f"'raise NotImplementedError()' line with your code, run that cell, then run this check again."
         ) from None
     except Exception as exc:
+        _restore(inputs, before)
         _record(name, False)
         exc.add_note(f"(raised by your code while checking {name}; the traceback shows where)")
         raise
-    for key, old in before.items():
-        new = np.asarray(inputs[key])
-        if new.shape != old.shape or not np.array_equal(new, old, equal_nan=True):
-            _fail(name, f"modified its input '{key}' in place. Work on a copy or compute a new array.")
+    for key in _restore(inputs, before):
+        _fail(name, f"modified its input '{key}' in place. Work on a copy or compute a new array. "
+                    "(The check has put the original values back, so later checks are not affected.)")
     return result
+
+
+def _restore(inputs: Mapping[str, Any] | None, before: dict[str, np.ndarray]) -> list[str]:
+    """The names of the ``inputs`` that differ from their copies in ``before``; each is given its
+    original values back where it can be (same shape, writeable), so that a test that uses the same
+    array later is not affected by the student's in-place change."""
+    changed = []
+    for key, old in before.items():
+        new = inputs[key]
+        if new.shape != old.shape or not np.array_equal(new, old, equal_nan=True):
+            changed.append(key)
+            if new.shape == old.shape and new.flags.writeable:
+                np.copyto(new, old, casting="unsafe")
+    return changed
 
 
 def holds(name: str, condition: Callable[[], Any], inputs: Mapping[str, Any] | None = None) -> None:

@@ -67,6 +67,19 @@ def test_mutated_input_is_reported():
         return np.zeros(3)
 
     assert "in place" in message_of(lambda: checks.array("f", mutate, np.zeros(3), inputs={"x": x}))
+    assert np.array_equal(x, np.arange(3.0)), "the check must give the input its values back"
+
+
+def test_input_changed_before_an_exception_is_restored_too():
+    x = np.arange(4.0).reshape(2, 2)
+
+    def mutate_then_fail():
+        np.negative(x, out=x)
+        raise ValueError("student bug")
+
+    with pytest.raises(ValueError):
+        checks.run("f", mutate_then_fail, inputs={"x": x})
+    assert np.array_equal(x, np.arange(4.0).reshape(2, 2))
 
 
 def test_gradients_name_only_the_wrong_parameter():
