@@ -145,14 +145,14 @@ def load_results(folder: Path) -> list[dict]:
 def report_table(results: list[dict], all_notebooks: list[tuple[str, str]]) -> str:
     """A Markdown table: per notebook, mutants exact / own-only, variants kept, round time; then the rates."""
     lines = ["| notebook | mutants exact as declared | mutants losing only in their own tests | "
-             "variants keeping every point | round (s) |", "|---|---|---|---|---|"]
+             "variants keeping every point | round (s) | load |", "|---|---|---|---|---|---|"]
     tot = {"m": 0, "exact": 0, "own": 0, "v": 0, "kept": 0}
     misses, coupled = [], []
     measured = {(r["assignment"], r["notebook"]): r for r in results}
     for a, nb in all_notebooks:
         r = measured.get((a, nb))
         if r is None:
-            lines.append(f"| {a}/{nb} | not measured | | | |")
+            lines.append(f"| {a}/{nb} | not measured | | | | |")
             continue
         muts = [c for c in r["changes"] if c["kind"] == "mutant"]
         vars_ = [c for c in r["changes"] if c["kind"] != "mutant"]
@@ -177,7 +177,7 @@ def report_table(results: list[dict], all_notebooks: list[tuple[str, str]]) -> s
                               + ("" if c["graded"] else " (not graded)"))
         note = "" if not r["problems"] else " (round problems: " + "; ".join(r["problems"]) + ")"
         lines.append(f"| {a}/{nb} | {exact}/{len(muts)} | {own}/{len(muts)} | "
-                     f"{kept}/{len(vars_) if vars_ else 0} | {r['seconds']:.0f}{note} |")
+                     f"{kept}/{len(vars_) if vars_ else 0} | {r['seconds']:.0f}{note} | {_load_range(r)} |")
 
     def rate(k: int, n: int) -> str:
         return f"{k}/{n} = {100 * k / n:.0f}%" if n else "n/a"
@@ -193,6 +193,12 @@ def report_table(results: list[dict], all_notebooks: list[tuple[str, str]]) -> s
     return "\n".join(lines)
 
 
+def _load_range(result: dict) -> str:
+    """The 1-min load averages sampled at the start and end of a round, as "a-b"."""
+    loads = result["load"] if isinstance(result["load"], list) else [result["load"]]
+    return f"{min(loads):.1f}-{max(loads):.1f}"
+
+
 def write_results(table: str, results: list[dict], coverage_line: str,
                   path: Path = ROOT / "docs" / "RESULTS.md") -> None:
     """Append (or replace) the section under HEADING at the end of RESULTS.md, re-reading the file first."""
@@ -200,8 +206,9 @@ def write_results(table: str, results: list[dict], coverage_line: str,
     loads = [x for r in results for x in (r["load"] if isinstance(r["load"], list) else [r["load"]])]
     body = (f"{HEADING}\n\nMeasured with `python benchmarks/one_bug_one_loss.py measure` (one nbgrader round per "
             f"notebook, siblings graded unchanged, synthetic data, autograde budgets) on 2 vCPUs (see PERF.md), "
-            f"{', '.join(dates)}; the machine was shared (1-min load average {min(loads):.0f}-{max(loads):.0f} "
-            f"sampled at the start and end of each round), so round times are not representative.\n\n"
+            f"{', '.join(dates)}. Round times are wall-clock and depend on the machine's load (the 1-min load "
+            f"average sampled at the start and end of each round, {min(loads):.1f}-{max(loads):.1f} over all "
+            f"rounds, is in the last column; our own round accounts for about 2).\n\n"
             f"{coverage_line}\n\n{table}\n")
     text = path.read_text()
     if HEADING in text:
