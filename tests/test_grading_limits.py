@@ -41,3 +41,17 @@ def test_grading_kernels_use_one_blas_thread_by_default(monkeypatch):
     monkeypatch.delenv("CS231N_KERNEL_THREADS", raising=False)
     res = run_limited(0, "import os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
     assert res.stdout.split() == ["1", "1"]
+
+
+def test_threads_per_kernel_reaches_the_grading_kernel(monkeypatch):
+    """``cs231n.grade --threads-per-kernel N`` (Options.threads_per_kernel) sets the kernel launcher's
+    CS231N_KERNEL_THREADS, which then decides the kernel's BLAS threads."""
+    from cs231n.grading.parallel import Options, nbgrader_env
+
+    monkeypatch.delenv("CS231N_KERNEL_THREADS", raising=False)
+    assert "CS231N_KERNEL_THREADS" not in nbgrader_env(Options())
+    env = nbgrader_env(Options(threads_per_kernel=3))
+    assert env["CS231N_KERNEL_THREADS"] == "3"
+    monkeypatch.setenv("CS231N_KERNEL_THREADS", env["CS231N_KERNEL_THREADS"])
+    res = run_limited(0, "import os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    assert res.stdout.split() == ["3", "3"]

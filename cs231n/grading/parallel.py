@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .execute import NOT_RUN
-from .procs import run_nbgrader
+from .procs import run_nbgrader, start_fork_server
 
 SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
 LOCKED = "database is locked"
@@ -167,6 +167,8 @@ def nbgrader_env(options: Options) -> dict[str, str]:
     if options.notebook_timeout is not None:
         env["CS231N_NOTEBOOK_SECONDS"] = str(options.notebook_timeout)
     if options.threads_per_kernel:
+        # the kernel launcher (cs231n.grading.limits) sets the kernel's BLAS threads from this variable
+        env["CS231N_KERNEL_THREADS"] = str(options.threads_per_kernel)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(options.threads_per_kernel))
     return env
@@ -377,6 +379,8 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
 
     course = Path(course).resolve()
     pool = pool or LocalPool(1)
+    if isinstance(pool, LocalPool) and options.fork:
+        start_fork_server()  # its imports overlap with the coordinator's own reading of the gradebook
     options.db_url = resolve_db_url(course, options.db_url)
     expected = assignment_notebooks(options.db_url, assignment)
     everyone = students if students is not None else submitted_students(course, assignment)

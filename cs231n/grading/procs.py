@@ -103,6 +103,16 @@ def _fork_context():
     return _context
 
 
+def start_fork_server() -> None:
+    """Start the fork server now, if it can be used, so that it imports nbgrader while the caller does
+    other work; ``run_nbgrader`` starts it on first use otherwise."""
+    if fork_server_usable():
+        from multiprocessing import forkserver
+
+        _fork_context()
+        forkserver.ensure_running()
+
+
 def _nbgrader_child(args: list[str], cwd: str, env: dict[str, str], log_path: str) -> None:
     """In the forked child: become a session leader, send output to the log, run nbgrader's main."""
     os.setsid()
