@@ -218,6 +218,8 @@ def test_student_fetches_runs_fills_and_validates(kit):
         shots.take(page, "submitted")
         inbound = kit["course"].exchange / COURSE_ID / "inbound"
         assert [p for p in inbound.iterdir() if f"+{ASSIGNMENT}+" in p.name], "no submission in the exchange"
+        cached = list((kit["course"].exchange.parent / "nbgrader_cache" / COURSE_ID).iterdir())
+        assert len(cached) == 1, f"the student's submission cache should hold this run's one submission: {cached}"
     except Exception:
         shots.take(page, "failure")
         raise

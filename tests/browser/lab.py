@@ -41,8 +41,11 @@ class Course:
 
 
 def exchange_config(exchange: Path) -> str:
-    """nbgrader configuration lines that put the exchange in ``exchange``."""
+    """nbgrader configuration lines that put the exchange in ``exchange``, and nbgrader's local cache of
+    submissions beside it (by default it is in the user's Jupyter data folder, which would keep the
+    submissions of earlier test runs)."""
     return (f"\nc.Exchange.root = {str(exchange)!r}\n"
+            f"c.Exchange.cache = {str(exchange.parent / 'nbgrader_cache')!r}\n"
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n")
 
 
@@ -62,6 +65,7 @@ def make_course(base: Path, notebooks: list[str]) -> Course:
     exchange = base / "exchange"
     exchange.mkdir()
     exchange.chmod(0o777)  # nbgrader's exchange is world-writable, as on a shared server
+    (base / "nbgrader_cache").mkdir()
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(exchange_config(exchange))
     student = base / "student"
