@@ -1,0 +1,115 @@
+"""Benchmark: how long nbgrader takes to autograde each notebook of a reference submission.
+
+The autograde budget (``cs231n.budget``) promises at most 60 s per notebook on a 2-core machine.
+This script measures it the way an instructor grades: a fresh course copy, the student release
+generated, the reference solutions submitted as one student, then one serial ``nbgrader autograde``
+process per assignment, exactly as configured in ``nbgrader_config.py`` (sandboxed, limited grading
+kernels). nbgrader's log lines carry timestamps, so each notebook's time is read from them: from
+"Sanitizing <notebook>" to the next notebook's (or the end of the run), i.e. sanitising, starting the
+kernel, executing every cell and saving the grades. Data: whatever the kit uses by default (real
+CIFAR-10 when present, else the synthetic set); ``--dataset`` forces one.
+
+    python benchmarks/bench_autograde.py                          # every assignment
+    python benchmarks/bench_autograde.py --assignment assignment2 --write   # also update docs/RESULTS.md
+"""
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from cs231n.grading import course as C
+
+LIMIT = 60.0  # seconds per notebook (the autograde budget's promise)
+STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) .*?(Sanitizing|Autograding) (\S+\.ipynb)")
+MARK_BEGIN, MARK_END = "<!-- autograde-times:begin -->", "<!-- autograde-times:end -->"
+
+
+def notebook_seconds(log: str, end: datetime) -> dict[str, float]:
+    """Per-notebook grading time from an nbgrader log with timestamps: notebook -> seconds."""
+    starts: list[tuple[str, datetime]] = []
+    for line in log.splitlines():
+        m = STAMP.match(line)
+        if m and m.group(2) == "Sanitizing":
+            starts.append((Path(m.group(3)).stem, datetime.fromisoformat(m.group(1))))
+    bounds = [t for _, t in starts[1:]] + [end]
+    return {name: (stop - start).total_seconds() for (name, start), stop in zip(starts, bounds, strict=True)}
+
+
+def grade_reference(course: Path, assignment: str) -> tuple[dict[str, float], float, int]:
+    """Submit the reference solutions of ``assignment`` and autograde them with one nbgrader process.
+    Returns (notebook -> seconds, whole run in seconds, autograded score)."""
+    C.generate(course, assignment)
+    C.submit_class(course, assignment, [C.Student("reference")])
+    tic = time.perf_counter()
+    res = C.nbgrader(course, "autograde", assignment, "--student", "reference", "--force",
+                     "--Application.log_format=%(asctime)s.%(msecs)03d %(message)s",
+                     "--Application.log_datefmt=%Y-%m-%d %H:%M:%S")
+    seconds = time.perf_counter() - tic
+    if res.returncode != 0:
+        raise RuntimeError(f"nbgrader autograde {assignment} failed:\n{res.stdout[-3000:]}{res.stderr[-3000:]}")
+    log = res.stdout + res.stderr
+    last = [datetime.fromisoformat(m.group(0)) for m in re.finditer(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+", log, re.M)]
+    times = notebook_seconds(log, max(last))
+    score = sum(g.auto_score or 0 for g in C.grades(course, assignment)["reference"])
+    return times, seconds, score
+
+
+def table(rows: list[tuple[str, str, float]], totals: dict[str, tuple[float, float]]) -> str:
+    lines = ["| assignment | notebook | autograde seconds | within 60 s |", "|---|---|---|---|"]
+    for assignment, notebook, seconds in rows:
+        lines.append(f"| {assignment} | {notebook} | {seconds:.1f} | {'yes' if seconds <= LIMIT else '**no**'} |")
+    for assignment, (seconds, score) in totals.items():
+        what = f"whole nbgrader run (process start included), score {score:g}"
+        lines.append(f"| {assignment} | {what} | {seconds:.1f} | |")
+    return "\n".join(lines)
+
+
+def write_results(text_table: str, header: str) -> None:
+    page = C.repo_root() / "docs" / "RESULTS.md"
+    text = page.read_text()
+    block = f"{MARK_BEGIN}\n{header}\n\n{text_table}\n{MARK_END}"
+    if MARK_BEGIN in text:
+        text = re.sub(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n## Autograde time per notebook\n\n" + block + "\n"
+    page.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", action="append", help="assignments to grade (default: all)")
+    parser.add_argument("--dataset", choices=["auto", "cifar10", "synthetic"], default="auto")
+    parser.add_argument("--write", action="store_true", help="update docs/RESULTS.md")
+    args = parser.parse_args(argv)
+    root = C.repo_root()
+    assignments = args.assignment or C.assignments_with_notebooks(root)
+    if args.dataset != "auto":
+        os.environ["CS231N_DATASET"] = args.dataset
+    load_before = os.getloadavg()[0]
+    rows, totals = [], {}
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
+        course = C.prepare_course(root, Path(tmp) / "course", assignments)
+        for assignment in assignments:
+            times, seconds, score = grade_reference(course, assignment)
+            for notebook, s in times.items():
+                print(f"{assignment}/{notebook}: {s:.1f} s", flush=True)
+                rows.append((assignment, notebook, s))
+            totals[assignment] = (seconds, score)
+    header = (f"Measured by `benchmarks/bench_autograde.py` on {time.strftime('%Y-%m-%d %H:%M')} UTC: "
+              f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, dataset {args.dataset} "
+              f"(CS231N_DATASET), one serial `nbgrader autograde` per assignment of the reference "
+              f"submission; 1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.")
+    text_table = table(rows, totals)
+    print("\n" + header + "\n\n" + text_table)
+    if args.write:
+        write_results(text_table, header)
+    return 0 if all(s <= LIMIT for _, _, s in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
