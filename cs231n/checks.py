@@ -20,9 +20,9 @@ student sees the test cell's line, any frames of their own code, and the message
     checks.summary()   # in the section's last visible test cell
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -91,6 +91,36 @@ def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = N
         _fail(name, f"modified its input '{key}' in place. Work on a copy or compute a new array. "
                     "(The check has put the original values back, so later checks are not affected.)")
     return result
+
+
+T = TypeVar("T")
+_UNBOUND = object()
+
+
+def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[str, Any], call: Callable[[], T]) -> T:
+    """Run ``call()`` while some names of a notebook are bound to stand-ins, then put back what was there.
+
+    A check of a function that calls another graded function (a sequence loop calling a step) swaps in
+    a given stand-in for the callee, so that a bug in the callee costs points in its own checks only.
+
+    Inputs:
+    - namespace: where the code under test looks the names up: the notebook's ``globals()``.
+    - replacements: name -> stand-in (usually a function with the same signature).
+    - call: what to run, e.g. ``lambda: rnn_forward(x, h0, Wx, Wh, b)``.
+
+    Returns: whatever ``call()`` returns; the names are restored even if it raises.
+    """
+    __tracebackhide__ = True
+    saved = {name: namespace.get(name, _UNBOUND) for name in replacements}
+    namespace.update(replacements)
+    try:
+        return call()
+    finally:
+        for name, value in saved.items():
+            if value is _UNBOUND:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _restore(inputs: Mapping[str, Any] | None, before: dict[str, np.ndarray]) -> list[str]:

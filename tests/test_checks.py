@@ -121,3 +121,16 @@ def test_errors_from_student_code_keep_their_traceback():
     with pytest.raises(ValueError) as info:
         checks.array("f", buggy, np.ones(1))
     assert any("while checking f" in note for note in info.value.__notes__)
+
+
+def test_with_stand_ins_swaps_names_for_the_call_only():
+    namespace = {"step": lambda x: x + 1}
+
+    def loop(x):  # looks "step" up in namespace, as notebook code looks names up in globals()
+        return namespace["step"](namespace["step"](x))
+
+    assert checks.with_stand_ins(namespace, {"step": lambda x: 10 * x}, lambda: loop(2)) == 200
+    assert loop(2) == 4, "the original is back after the call"
+    with pytest.raises(ZeroDivisionError):
+        checks.with_stand_ins(namespace, {"step": lambda x: x / 0, "helper": abs}, lambda: loop(1))
+    assert loop(2) == 4 and "helper" not in namespace, "restored after an error; new names removed"
