@@ -32,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from cs231n import fast_layers  # noqa: E402
 
+IMPORT_BACKEND = fast_layers.BACKEND  # "cython" when the extension is built: what students get
+
 try:
     import torch
 except ImportError:
@@ -227,6 +229,7 @@ def bench_conv(name, rounds, naive, dtype):
         faults[backend] = minor_faults_per_call(
             lambda: fast_layers.conv_backward_fast(dout, fast_layers.conv_forward_fast(x, w, b, param)[1])
         )
+    fast_layers.set_backend(IMPORT_BACKEND)
     return rows, faults, gemm_peak
 
 
@@ -261,6 +264,9 @@ def layer_chunk(name) -> int:
 
 
 def bench_pool(name, rounds, naive):
+    """Max pooling: the fast layer with the backend chosen at import (the convolution benchmarks switch
+    backends, so it is set here again), PyTorch's, and optionally four nested loops."""
+    fast_layers.set_backend(IMPORT_BACKEND)
     x = np.random.default_rng(0).standard_normal(POOL_SHAPES[name])
     out, cache = fast_layers.max_pool_forward_fast(x, POOL_PARAM)
     dout = np.random.default_rng(1).standard_normal(out.shape)
@@ -488,17 +494,18 @@ def targets(results: dict, peak: dict) -> list[str]:
             min(rates) >= 15,
             f"Cython im2col/col2im copy rates on the layer's chunks {min(rates):.1f}-{max(rates):.1f} GB/s (>= 15)",
         )
-        # A whole batch does not fit in cache: its rate is bounded by memory bandwidth, so it is
-        # compared with a plain copy of the same bytes timed in the same rounds.
+        # A whole batch does not fit in cache: its rate is bounded by memory bandwidth (the plain copy
+        # of the same bytes, timed in the same rounds, shows how much of it is left).
+        whole = [results[("copies", n, False)][k][1] for n in CONV_SHAPES for k in ("cython im2col", "cython col2im")]
         fractions = [
             results[("copies", n, False)][k][1] / results[("copies", n, False)]["plain copy"][1]
             for n in CONV_SHAPES
             for k in ("cython im2col", "cython col2im")
         ]
         check(
-            min(fractions) >= 0.7,
-            f"Cython im2col/col2im on whole batches at {min(fractions):.2f}-{max(fractions):.2f}x the rate of a "
-            "plain copy of the same bytes (memory-bound; >= 0.7x)",
+            min(whole) >= 15,
+            f"Cython im2col/col2im copy rates on whole batches {min(whole):.1f}-{max(whole):.1f} GB/s (>= 15), "
+            f"{min(fractions):.2f}-{max(fractions):.2f}x the rate of a plain copy of the same bytes",
         )
     a = results[("float64", "A_s2")]
     if "four nested loops" in a:
