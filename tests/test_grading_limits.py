@@ -1,5 +1,6 @@
 """Resource limits of grading kernels (cs231n.grading.limits)."""
 
+import json
 import subprocess
 import sys
 
@@ -55,3 +56,24 @@ def test_threads_per_kernel_reaches_the_grading_kernel(monkeypatch):
     monkeypatch.setenv("CS231N_KERNEL_THREADS", env["CS231N_KERNEL_THREADS"])
     res = run_limited(0, "import os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
     assert res.stdout.split() == ["3", "3"]
+
+
+def test_longest_first_orders_by_last_report_then_attempted_answers(tmp_path):
+    from cs231n.grading.parallel import longest_first
+
+    def submit(student, unattempted):
+        folder = tmp_path / "submitted" / student / "a1"
+        folder.mkdir(parents=True)
+        (folder / "nb.ipynb").write_text('"raise NotImplementedError()"\n' * unattempted + "{}")
+
+    for student, unattempted in (("ann", 3), ("bob", 0), ("cid", 1), ("dee", 0)):
+        submit(student, unattempted)
+    students = ["ann", "bob", "cid", "dee"]
+    # no report yet: the most attempted submissions first (unattempted cells run in no time), then by name
+    assert longest_first(tmp_path, "a1", students) == ["bob", "dee", "cid", "ann"]
+    report = {"students": [{"student": "ann", "status": "graded", "seconds": 30.0},
+                           {"student": "bob", "status": "graded", "seconds": 5.0},
+                           {"student": "cid", "status": "failed", "seconds": 99.0}]}
+    (tmp_path / "grading_report_a1.json").write_text(json.dumps(report))
+    # students without a graded time come first, then the longest graded ones
+    assert longest_first(tmp_path, "a1", students) == ["dee", "cid", "ann", "bob"]
