@@ -25,7 +25,8 @@ from pathlib import Path
 from cs231n.grading import course as C
 
 LIMIT = 60.0  # seconds per notebook (the autograde budget's promise)
-STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) .*?Sanitizing (\S+\.ipynb)")
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+"  # starts every log line (the log format below)
+STAMP = re.compile(rf"^({TIME}) .*?Sanitizing (\S+\.ipynb)")
 MARK_BEGIN, MARK_END = "<!-- autograde-times:begin -->", "<!-- autograde-times:end -->"
 
 
@@ -53,8 +54,8 @@ def grade_reference(course: Path, assignment: str) -> tuple[dict[str, float], fl
     if res.returncode != 0:
         raise RuntimeError(f"nbgrader autograde {assignment} failed:\n{res.stdout[-3000:]}{res.stderr[-3000:]}")
     log = res.stdout + res.stderr
-    last = [datetime.fromisoformat(m.group(0)) for m in re.finditer(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+", log, re.M)]
-    times = notebook_seconds(log, max(last))
+    end = datetime.fromisoformat(re.findall(rf"^{TIME}", log, re.M)[-1])
+    times = notebook_seconds(log, end)
     score = sum(g.auto_score or 0 for g in C.grades(course, assignment)["reference"])
     return times, seconds, score
 

@@ -264,9 +264,7 @@ def layer_chunk(name) -> int:
 
 
 def bench_pool(name, rounds, naive):
-    """Max pooling: the fast layer with the backend chosen at import (the convolution benchmarks switch
-    backends, so it is set here again), PyTorch's, and optionally four nested loops."""
-    fast_layers.set_backend(IMPORT_BACKEND)
+    """Max pooling: the fast layer (the backend chosen at import), PyTorch's, optionally four nested loops."""
     x = np.random.default_rng(0).standard_normal(POOL_SHAPES[name])
     out, cache = fast_layers.max_pool_forward_fast(x, POOL_PARAM)
     dout = np.random.default_rng(1).standard_normal(out.shape)

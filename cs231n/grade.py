@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         pool = DaskPool(args.scheduler, args.workers, args.worker_course)
     progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        report = grade_class(course, args.assignment, options, pool, students=args.student, progress=progress)
+        report = grade_class(course, args.assignment, options, pool, students=args.student, progress=progress,
+                             report_dir=args.report_dir)
     except LookupError as exc:
         print(f"cs231n.grade: {exc}", file=sys.stderr)
         return 2

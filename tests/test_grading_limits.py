@@ -60,6 +60,7 @@ def test_threads_per_kernel_reaches_the_grading_kernel(monkeypatch):
 
 def test_longest_first_orders_by_last_report_then_attempted_answers(tmp_path):
     from cs231n.grading.parallel import longest_first
+    from cs231n.grading.report import last_seconds
 
     def submit(student, unattempted):
         folder = tmp_path / "submitted" / student / "a1"
@@ -70,10 +71,10 @@ def test_longest_first_orders_by_last_report_then_attempted_answers(tmp_path):
         submit(student, unattempted)
     students = ["ann", "bob", "cid", "dee"]
     # no report yet: the most attempted submissions first (unattempted cells run in no time), then by name
-    assert longest_first(tmp_path, "a1", students) == ["bob", "dee", "cid", "ann"]
+    assert longest_first(tmp_path, "a1", students, last_seconds(tmp_path, "a1")) == ["bob", "dee", "cid", "ann"]
     report = {"students": [{"student": "ann", "status": "graded", "seconds": 30.0},
                            {"student": "bob", "status": "graded", "seconds": 5.0},
                            {"student": "cid", "status": "failed", "seconds": 99.0}]}
     (tmp_path / "grading_report_a1.json").write_text(json.dumps(report))
     # students without a graded time come first, then the longest graded ones
-    assert longest_first(tmp_path, "a1", students) == ["dee", "cid", "ann", "bob"]
+    assert longest_first(tmp_path, "a1", students, last_seconds(tmp_path, "a1")) == ["dee", "cid", "ann", "bob"]

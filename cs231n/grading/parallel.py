@@ -23,7 +23,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -91,26 +91,25 @@ def submitted_students(course: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in Path(course).glob(f"{SUBMITTED}/*/{assignment}") if p.is_dir())
 
 
-def longest_first(course: Path, assignment: str, students: list[str]) -> list[str]:
+def longest_first(course: Path, assignment: str, students: list[str],
+                  previous: Mapping[str, float] | None = None) -> list[str]:
     """The order to grade ``students`` in, so that no long submission is left for the end of the round
-    while the other workers sit idle: by the seconds each took in the last grading report
-    (``grading_report_<assignment>.json``), longest first, students not in it before everyone; among
-    equals, the submissions with the fewest answer cells left unattempted (``NotImplementedError``
-    still in the source: such cells run in no time) first; then by name."""
-    previous: dict[str, float] = {}
-    report = Path(course) / f"grading_report_{assignment}.json"
-    try:
-        for row in json.loads(report.read_text())["students"]:
-            if row.get("status") == "graded" and row.get("seconds"):
-                previous[row["student"]] = float(row["seconds"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # no usable report: estimate from the submissions alone
+    while the other workers sit idle: by ``previous`` seconds (the last grading report), longest first,
+    students without one before everyone; among those, the submissions with the fewest answer cells left
+    unattempted (``NotImplementedError`` still in the source: such cells run in no time) first; then by
+    name."""
+    previous = previous or {}
 
     def unattempted(student: str) -> int:
         folder = Path(course) / SUBMITTED / student / assignment
         return sum(p.read_bytes().count(b"NotImplementedError") for p in folder.glob("*.ipynb"))
 
-    return sorted(students, key=lambda s: (-previous.get(s, float("inf")), unattempted(s), s))
+    def key(student: str) -> tuple[float, int, str]:
+        if student in previous:
+            return -previous[student], 0, student
+        return -float("inf"), unattempted(student), student
+
+    return sorted(students, key=key)
 
 
 def read_timestamp(folder: Path) -> str | None:
@@ -387,7 +386,7 @@ class ClassReport:
 
 
 def grade_class(course: Path, assignment: str, options: Options, pool=None, students: list[str] | None = None,
-                progress: Callable[[str], None] = print) -> ClassReport:
+                progress: Callable[[str], None] = print, report_dir: Path | None = None) -> ClassReport:
     """Autograde every (changed) submission of ``assignment`` with ``pool``'s workers.
 
     Inputs:
@@ -395,9 +394,10 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     - options: see ``Options``; pool: ``LocalPool`` (default: 1 worker) or a Dask pool
     - students: only these (default: every submitted student)
     - progress: called with one line per finished submission (done/total, failures, ETA)
+    - report_dir: where the last grading report is (default: the course); its times set the order
     Returns: a ``ClassReport``, scores filled in from the gradebook.
     """
-    from .report import progress_line
+    from .report import last_seconds, progress_line
 
     course = Path(course).resolve()
     pool = pool or LocalPool(1)
@@ -407,7 +407,7 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     expected = assignment_notebooks(options.db_url, assignment)
     everyone = students if students is not None else submitted_students(course, assignment)
     todo = [s for s in everyone if options.force or needs_grading(course, assignment, s)]
-    todo = longest_first(course, assignment, todo)
+    todo = longest_first(course, assignment, todo, last_seconds(report_dir or course, assignment))
     results = [SubmissionResult(s, "skipped") for s in everyone if s not in todo]
     tic = time.perf_counter()
     progress(f"grading {len(todo)} of {len(everyone)} submissions of {assignment} "

@@ -56,6 +56,21 @@ def summary(report: ClassReport) -> str:
     return "\n".join(lines)
 
 
+def report_path(folder: Path, assignment: str, suffix: str) -> Path:
+    """Where the report of ``assignment`` goes: ``<folder>/grading_report_<assignment><suffix>``."""
+    return Path(folder) / f"grading_report_{assignment}{suffix}"
+
+
+def last_seconds(folder: Path, assignment: str) -> dict[str, float]:
+    """student -> seconds their submission took to grade, from the last JSON report in ``folder``
+    (graded students only); {} when there is no readable report."""
+    try:
+        rows = json.loads(report_path(folder, assignment, ".json").read_text())["students"]
+        return {r["student"]: float(r["seconds"]) for r in rows if r.get("status") == "graded" and r.get("seconds")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def write_report(report: ClassReport, folder: Path) -> tuple[Path, Path]:
     """Write ``grading_report_<assignment>.csv`` and ``.json`` into ``folder`` (the course root, where
     ``nbgrader export`` writes grades.csv), and nbgrader's log of every submission that needs attention
@@ -68,12 +83,12 @@ def write_report(report: ClassReport, folder: Path) -> tuple[Path, Path]:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(r.log)
     rows = [r.as_row() for r in report.results]
-    csv_path = folder / f"grading_report_{report.assignment}.csv"
+    csv_path = report_path(folder, report.assignment, ".csv")
     with csv_path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    json_path = folder / f"grading_report_{report.assignment}.json"
+    json_path = report_path(folder, report.assignment, ".json")
     payload = {
         "assignment": report.assignment,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
