@@ -175,3 +175,17 @@ def test_fallback_without_namespaces_still_isolates_the_working_directory(tmp_pa
                          timeout=60).stdout.splitlines()
     assert out[0].startswith("workdir only") and "Operation not permitted" in out[0]
     assert out[1] == str(tmp_path / "kernel" / "work") and out[2] == "['mine.ipynb']"
+
+
+def test_kernel_starts_when_the_kit_lies_under_a_covered_folder(course, server):
+    """A clone of the kit (its .venv and package included) under /tmp: /tmp is covered, so the
+    kernel's Python and the package must be bound back. Simulated by covering the whole repository."""
+    if not namespaces_available():
+        pytest.skip("no namespaces on this machine: nothing is covered, see the fallback test")
+    cwd = course / "autograded" / "alice" / "a1"
+    checks_py = str(package_repository() / "cs231n" / "checks.py")
+    result = run_probe(cwd, [*secret_paths(course), checks_py], server,
+                       {"CS231N_SANDBOX": "1", "CS231N_SANDBOX_HIDE": str(package_repository())})
+    assert result["sandbox"].startswith("namespaces") and result["kernel"] == "GuardedKernel"
+    assert result["read"][checks_py] is True
+    assert {p: result["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}

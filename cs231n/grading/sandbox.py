@@ -8,7 +8,8 @@ kernel. ``isolate`` gives the kernel:
   feedback, gradebook, grading material), the repository the ``cs231n`` package comes from (all but
   the package and the virtual environment), ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the Jupyter runtime
   folder are covered by empty file systems: instructor notebooks, reference code, the gradebook and
-  other students' work cannot be read;
+  other students' work cannot be read (the kernel's own folder, its Python and the package are bound
+  back where they lie under a covered folder, e.g. a clone of the kit in /tmp);
 - a private network namespace with no interface up: no connection anywhere, not even to 127.0.0.1
   (the kernel talks to nbgrader through Unix sockets in its kernel dir, ``transport = "ipc"``);
 - a private PID namespace: the kernel cannot see or signal nbgrader or other students' kernels;
@@ -118,9 +119,15 @@ def _enter_namespaces(network: bool) -> str:
     return "userns"
 
 
-def _cover(paths: list[str], keep_dir: str) -> list[str]:
-    """Cover each path with an empty tmpfs (folders) or /dev/null (files); re-expose ``keep_dir``."""
-    keep_fd = os.open(keep_dir, os.O_RDONLY | os.O_DIRECTORY)
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _cover(paths: list[str], keep: list[str]) -> list[str]:
+    """Cover each path with an empty tmpfs (folders) or /dev/null (files); then bind the folders of
+    ``keep`` that a cover hid back to their place (the kernel's folder, and its Python and package when
+    the course kit lives under a covered folder such as /tmp)."""
+    kept = {k: os.open(k, os.O_RDONLY | os.O_DIRECTORY) for k in sorted(set(keep), key=len) if os.path.isdir(k)}
     covered = []
     for p in paths:
         try:
@@ -133,9 +140,11 @@ def _cover(paths: list[str], keep_dir: str) -> list[str]:
             covered.append(p)
         except OSError:
             continue
-    os.makedirs(keep_dir, exist_ok=True)
-    mount(f"/proc/self/fd/{keep_fd}", keep_dir, None, MS_BIND)
-    os.close(keep_fd)
+    for k, fd in kept.items():
+        if any(_inside(k, c) for c in covered):
+            os.makedirs(k, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", k, None, MS_BIND)
+        os.close(fd)
     return covered
 
 
@@ -192,7 +201,8 @@ def isolate(kernel_dir: str, hide: list[str], network: bool = False) -> str:
         return f"workdir only ({exc})"
     _become_init_child()
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _cover(hide, kernel_dir)
+    package = str(Path(__file__).resolve().parents[1])
+    _cover(hide, [kernel_dir, sys.prefix, sys.exec_prefix, sys.base_prefix, package])
     try:
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:
