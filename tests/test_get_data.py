@@ -197,6 +197,25 @@ def test_synthetic_is_cached_and_regenerated_when_corrupt(env, monkeypatch):
     assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no temporary files left
 
 
+def test_synthetic_cache_is_memory_mapped_read_only(env, tmp_path):
+    """The uncompressed cache is mapped, not read: the arrays are read-only views of the file, equal
+    to np.load's, and get_cifar10_data still returns writable copies; a compressed cache still loads."""
+    first = load_dataset("synthetic")
+    X_train = load_dataset("synthetic")[0]
+    assert isinstance(X_train, np.ndarray) and not X_train.flags.writeable
+    assert isinstance(X_train.base, np.memmap) or isinstance(getattr(X_train.base, "base", None), np.memmap)
+    with np.load(ds.synthetic_cache_path()) as f:
+        assert all(np.array_equal(f[k], a) and f[k].dtype == a.dtype
+                   for k, a in zip(("X_train", "y_train", "X_test", "y_test"), first, strict=True))
+    data = get_cifar10_data(num_training=20, num_validation=0, num_test=5, num_dev=0, subtract_mean=False,
+                            dataset="synthetic")
+    assert data["X_train"].flags.writeable and np.array_equal(data["X_train"].transpose(0, 2, 3, 1), first[0][:20])
+    packed = tmp_path / "packed.npz"
+    np.savez_compressed(packed, a=np.arange(6).reshape(2, 3), b=np.ones(3, dtype=np.uint8))
+    arrays = ds._npz_arrays(packed)
+    assert np.array_equal(arrays["a"], np.arange(6).reshape(2, 3)) and arrays["b"].dtype == np.uint8
+
+
 def test_synthetic_cache_is_keyed_by_generator_version(env, monkeypatch):
     _, fake = env
     monkeypatch.setattr(synthetic, "SYNTHETIC_VERSION", "test-a", raising=False)
