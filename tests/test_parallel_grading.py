@@ -440,6 +440,15 @@ def test_kill_tree_reaches_processes_in_other_sessions(tmp_path):
     assert not alive(child)
 
 
+
+def test_coordinator_starts_without_nbclient():
+    """The coordinator imports only what it needs before it starts the fork server, whose imports of
+    nbgrader and nbclient (about 1.5 s) then overlap with its own reading of the gradebook."""
+    code = ("import sys, cs231n.grade\n"
+            "print(sorted(m for m in ('nbclient', 'nbconvert', 'nbgrader') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
 # ---------------------------------------------------------------------------------------------------
 # 4. The real knn notebook, a small class: parallel scores equal serial ones.
 

@@ -35,9 +35,8 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, default
 
 from .limits import LimitedKernelManager, configured
+from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN, NOT_VERIFIED
 
-NOT_RUN = "CellNotRun"
-NOT_VERIFIED = "TestNotVerified"
 PROOF_MIME = "application/vnd.cs231n.test-proof+json"  # as cs231n.grading.guard (not imported: no ipykernel here)
 
 #: Code in student cells that reaches for the grading machinery rather than computing an answer.
@@ -143,10 +142,10 @@ class RobustExecute(Execute):
         except DeadKernelError:
             self._failure = f"the kernel died while running cell {index + 1}"
             cell.execution_count = None  # whether the dying kernel numbered this cell is down to timing
-            cell.outputs.append(error_output("DeadKernelError", self._failure + " (exit, crash or out of memory)"))
+            cell.outputs.append(error_output(DEAD_KERNEL, self._failure + " (exit, crash or out of memory)"))
         except CellTimeoutError:
             self._failure = f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)"
-            cell.outputs.append(error_output("CellTimeoutError", self._failure))
+            cell.outputs.append(error_output(CELL_TIMEOUT, self._failure))
             self._stop_kernel()
         if self.relabel_stderr and is_graded_code_cell(cell):
             for output in cell.outputs:

@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .execute import NOT_RUN
+from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN
 from .procs import run_nbgrader, start_fork_server
 
 SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
@@ -162,9 +162,9 @@ def execution_problems(folder: Path) -> list[str]:
             for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
                 ename = out.get("ename") if out.get("output_type") == "error" else None
                 problem = None
-                if ename == "DeadKernelError":
+                if ename == DEAD_KERNEL:
                     problem = f"dead kernel: {path.name} cell {i}"
-                elif ename == "CellTimeoutError":
+                elif ename == CELL_TIMEOUT:
                     problem = f"timeout: {path.name} cell {i}"
                 elif ename == NOT_RUN and "time limit" in out.get("evalue", ""):
                     problem = f"timeout: {path.name} ran out of its notebook time limit"

@@ -1,0 +1,13 @@
+"""Names of the error outputs that the grading machinery writes into graded notebooks.
+
+Kept apart from ``execute`` (which needs nbclient and nbgrader) so that the class-grading coordinator
+can read autograded notebooks without importing either.
+"""
+
+#: A cell that ``RobustExecute`` did not run (the kernel died, or the notebook's time ran out).
+NOT_RUN = "CellNotRun"
+#: A test cell whose pass could not be verified by the guard.
+NOT_VERIFIED = "TestNotVerified"
+#: nbclient's error names, as they appear in the outputs.
+DEAD_KERNEL = "DeadKernelError"
+CELL_TIMEOUT = "CellTimeoutError"
