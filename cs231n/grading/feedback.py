@@ -9,6 +9,8 @@ line or expression from the test. The autograded notebook that instructors see k
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN
+
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 
 
@@ -26,7 +28,7 @@ def verdict(cell: NotebookNode) -> str:
     ename = errors[0].get("ename", "Error")
     if ename == "NotImplementedError":
         return "Hidden tests: failed (the function is not implemented yet)."
-    if ename in ("CellNotRun", "DeadKernelError", "CellTimeoutError"):
+    if ename in (NOT_RUN, DEAD_KERNEL, CELL_TIMEOUT):
         return f"Hidden tests: not run ({ename})."
     return f"Hidden tests: failed ({ename})."
 
