@@ -146,8 +146,8 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
                 raise zipfile.BadZipFile(f"bad local header for {info.filename}")
             name_len, extra_len = struct.unpack("<HH", local[26:30])
             f.seek(info.header_offset + 30 + name_len + extra_len)
-            version = np.lib.format.read_magic(f)
             fmt = np.lib.format
+            version = fmt.read_magic(f)
             read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
             shape, fortran_order, dtype = read_header(f)
             if dtype.hasobject:
