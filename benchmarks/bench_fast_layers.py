@@ -494,12 +494,10 @@ def targets(results: dict, peak: dict) -> list[str]:
         )
         # A whole batch does not fit in cache: its rate is bounded by memory bandwidth (the plain copy
         # of the same bytes, timed in the same rounds, shows how much of it is left).
-        whole = [results[("copies", n, False)][k][1] for n in CONV_SHAPES for k in ("cython im2col", "cython col2im")]
-        fractions = [
-            results[("copies", n, False)][k][1] / results[("copies", n, False)]["plain copy"][1]
-            for n in CONV_SHAPES
-            for k in ("cython im2col", "cython col2im")
-        ]
+        pairs = [(results[("copies", n, False)][k][1], results[("copies", n, False)]["plain copy"][1])
+                 for n in CONV_SHAPES for k in ("cython im2col", "cython col2im")]  # (rate, plain copy's rate)
+        whole = [rate for rate, _ in pairs]
+        fractions = [rate / plain for rate, plain in pairs]
         check(
             min(whole) >= 15,
             f"Cython im2col/col2im copy rates on whole batches {min(whole):.1f}-{max(whole):.1f} GB/s (>= 15), "
