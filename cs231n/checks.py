@@ -1,40 +1,155 @@
-"""Visible checks with instant, specific feedback for students.
+"""Checks in test cells: instant feedback for students, observed results for the grader.
 
-Each check has three outcomes:
+Each check calls the student's code and *observes* its result under a rule (``cs231n.verdicts``). Its
+three outcomes in a notebook:
 
 - **not attempted**: the function still raises ``NotImplementedError`` (the release stub);
 - **wrong**, with a message that points at the likely mistake (wrong shape, a transposed result,
-  right up to a constant factor, an input modified in place, no return value, a gradient wrong in one
-  parameter only ...) and never prints the expected values;
+  right up to a constant factor, no return value, a gradient wrong in one parameter only ...) and
+  never prints the expected values;
 - **correct**, with a one-line confirmation.
 
 A failed check raises ``CheckFailed`` (an ``AssertionError``), so nbgrader scores the test cell zero.
-Checks print to stdout only. Their own frames are hidden from tracebacks (``__tracebackhide__``), so a
-student sees the test cell's line, any frames of their own code, and the message. In a notebook::
+
+Visible checks carry the expected values written in the test cell and judge the result right there.
+Hidden checks carry none: they only observe. While a notebook is graded, neither counts by itself: the
+grading kernel hands every observation out as plain data, and the grader judges it *outside* the
+student's process against the result of the instructor's reference solution on the same inputs (see
+docs/GRADING_SECURITY.md). Properties that need more than one value (a chosen hyperparameter is the
+best of the student's own results, minibatches are rows of X) go in a *judge block* of the test cell::
+
+    checks.observe("cv_accuracies", cv_accuracies)
+    checks.observe("best", (best_distance, best_k))
+    ### BEGIN JUDGE
+    means = ...  # from checks.observed["cv_accuracies"]
+    checks.require(checks.observed["best"] == ..., "best_k is not the best k")
+    ### END JUDGE
+
+A judge block sees only ``checks.observed`` (this cell's observations, as plain data), ``np`` and
+``math``. In a student's notebook it runs right where it is; while grading, the grader runs it
+outside the student's process. In a notebook::
 
     from cs231n import checks
-    checks.section("kNN distances", total=4)
-    checks.array("compute_distances_two_loops", lambda: knn.compute_distances_two_loops(X), expected,
-                 inputs={"X": X})
+    checks.section("kNN distances")
+    checks.array("compute_distances_two_loops", lambda: knn.compute_distances_two_loops(X), expected)
     ...
     checks.summary()   # in the section's last visible test cell
 """
 
+import ast
+import inspect
+import json
+import textwrap
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 
+from . import verdicts
+from .plaindata import NotPlainData, from_plain, to_plain
+
 
 class CheckFailed(AssertionError):
-    """A visible check failed; the message says what looks wrong."""
+    """A check failed; the message says what looks wrong."""
 
 
 class NotAttempted(CheckFailed):
     """The checked function is still the release stub."""
 
 
+# -- the current cell's observations -------------------------------------------------------------------
+@dataclass
+class _Cell:
+    mode: str = "student"  # "student" (a notebook), "reference" or "grade" (a grading kernel)
+    records: list[dict] = field(default_factory=list)
+    supplies_in: dict = field(default_factory=dict)  # grade mode: name -> plain value from the grader
+    supplies_out: dict = field(default_factory=dict)  # reference mode: name -> plain value made here
+    way: list | None = None
+
+
+_cell = _Cell()
+#: The observations of the running test cell, by name, as plain data (what a judge block reads).
+observed: dict[str, Any] = {}
+#: In a judge block run by the grader: the reference solution's observations of the same cell, by name
+#: (the expected value where the cell wrote one). Outside grading there is no other run to compare
+#: with, so it is ``observed`` itself: only hidden tests' judges may use it.
+expected: dict[str, Any] = observed
+
+
+def begin_cell(mode: str = "student", supplies: Mapping[str, Any] | None = None) -> None:
+    """Start a test cell: forget the previous cell's observations (called by the grading kernel, and
+    before every cell in an IPython kernel)."""
+    global _cell, observed, expected
+    _cell = _Cell(mode=mode, supplies_in=dict(supplies or {}))
+    observed = {}
+    expected = observed
+
+
+def finish_cell() -> dict:
+    """The running cell's observations and supplies, as plain data (for the grading kernel)."""
+    return {"observations": list(_cell.records), "supplies": dict(_cell.supplies_out)}
+
+
+def _reset_before_cell(*_args) -> None:
+    if _cell.mode == "student":
+        begin_cell("student")
+
+
+def _register_with_ipython() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and _reset_before_cell not in shell.events.callbacks.get("pre_run_cell", []):
+        shell.events.register("pre_run_cell", _reset_before_cell)
+
+
+_register_with_ipython()
+
+_NONE = object()
+
+
+def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NONE) -> Any:
+    """Record ``value`` under ``rule`` (default ``record``: for the judge block only).
+
+    Inputs:
+    - name: unique within the cell; says what the value is.
+    - value: the student's result (plain data: numbers, strings, arrays, lists, tuples, dicts).
+    - rule: from ``cs231n.verdicts``; expected: the correct value, when the cell knows it.
+    Returns:
+    - the value as the grader will see it (plain data), also in ``checks.observed[name]``.
+    """
+    rule = rule or verdicts.record()
+    rec: dict = {"name": name, "rule": rule, "way": _cell.way}
+    try:
+        rec["value"] = to_plain(value)
+        seen = from_plain(json.loads(json.dumps(rec["value"])))
+    except NotPlainData as exc:
+        rec["value"], rec["unobservable"], seen = None, f"{exc.args[0]}", None
+    if _cell.mode == "reference" and expected is not _NONE:
+        rec["expected"] = to_plain(expected)
+    _cell.records.append(rec)
+    observed[name] = seen
+    return seen
+
+
+def _judged(name: str, value: Any, rule: dict, expected: Any) -> Any:
+    """Observe, then judge in the notebook when the expected value is known."""
+    __tracebackhide__ = True
+    seen = observe(name, value, rule, expected)
+    if "unobservable" in _cell.records[-1]:
+        _fail(name, f"returned {_cell.records[-1]['unobservable']}, not numbers or arrays.")
+    if expected is not _NONE or rule["kind"] not in verdicts.NEEDS_EXPECTED:
+        problem = verdicts.judge(rule, seen, None if expected is _NONE else from_plain(to_plain(expected)))
+        if problem:
+            _fail(name, problem)
+        _passed(name)
+    return seen
+
+
+# -- sections: what a student sees ---------------------------------------------------------------------
 @dataclass
 class _Section:
     name: str
@@ -65,32 +180,61 @@ def _fail(name: str, message: str) -> None:
 
 def _passed(name: str, detail: str = "") -> None:
     _record(name, True)
-    print(f"[ok] {name}" + (f": {detail}" if detail else ""))
+    if _cell.mode != "judge":
+        print(f"[ok] {name}" + (f": {detail}" if detail else ""))
 
 
-def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = None) -> Any:
-    """Call the student's code, turning the release stub into a "not attempted" message and checking
-    that ``inputs`` (name -> array) are left unchanged."""
+def require(condition: Any, message: str) -> None:
+    """In a judge block: fail the test with ``message`` unless ``condition`` holds."""
+    __tracebackhide__ = True
+    if not condition:
+        raise CheckFailed(message)
+
+
+# -- calling the student's code ------------------------------------------------------------------------
+def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = None,
+        pure: bool | Sequence[str] = False) -> Any:
+    """Call the student's code, turning the release stub into a "not attempted" message.
+
+    Inputs:
+    - name: what is checked; call: runs the student's code.
+    - inputs: name -> array passed to the code. An input the code changes in place gets its values
+      back afterwards, so later checks that reuse it are not affected.
+    - pure: inputs (all of ``inputs`` if True) the code must leave unchanged: where the notebook says
+      so, changing one fails the check.
+    Returns: what ``call()`` returned.
+    """
     __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    before = {k: np.array(v, copy=True) for k, v in (inputs or {}).items() if isinstance(v, np.ndarray)}
+    inputs = inputs or {}
+    before = {k: np.array(v, copy=True) for k, v in inputs.items() if isinstance(v, np.ndarray)}
     try:
         result = call()
     except NotImplementedError:
-        _restore(inputs, before)
+        _restore(inputs, before, {})
         _record(name, False)
         raise NotAttempted(
             f"{name}: not attempted yet (it still raises NotImplementedError). Replace the "
             f"'raise NotImplementedError()' line with your code, run that cell, then run this check again."
         ) from None
     except Exception as exc:
-        _restore(inputs, before)
+        _restore(inputs, before, {})
         _record(name, False)
         exc.add_note(f"(raised by your code while checking {name}; the traceback shows where)")
         raise
-    for key in _restore(inputs, before):
-        _fail(name, f"modified its input '{key}' in place. Work on a copy or compute a new array. "
-                    "(The check has put the original values back, so later checks are not affected.)")
+    must_keep = set(before) if pure is True else set(pure or ())
+    after = {k: np.array(inputs[k], copy=True) for k in must_keep if k in before}
+    _restore(inputs, before, after)
+    for key in sorted(after):
+        _judged(f"{name} leaves {key} unchanged", after[key], verdicts.equal(), before[key])
     return result
+
+
+def _restore(inputs: Mapping[str, Any], before: dict[str, np.ndarray], after: dict) -> None:
+    """Give every input changed in place its original values back (same shape, writeable)."""
+    for key, old in before.items():
+        new = inputs[key]
+        if new.shape == old.shape and not np.array_equal(new, old, equal_nan=True) and new.flags.writeable:
+            np.copyto(new, old, casting="unsafe")
 
 
 T = TypeVar("T")
@@ -102,6 +246,7 @@ def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[st
 
     A check of a function that calls another graded function (a sequence loop calling a step) swaps in
     a given stand-in for the callee, so that a bug in the callee costs points in its own checks only.
+    A stand-in is never the callee's solution: it is a made-up function with the same signature.
 
     Inputs:
     - namespace: where the code under test looks the names up: the notebook's ``globals()``.
@@ -123,22 +268,76 @@ def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[st
                 namespace[name] = value
 
 
-def _restore(inputs: Mapping[str, Any] | None, before: dict[str, np.ndarray]) -> list[str]:
-    """The names of the ``inputs`` that differ from their copies in ``before``; each is given its
-    original values back where it can be (same shape, writeable), so that a test that uses the same
-    array later is not affected by the student's in-place change."""
-    changed = []
-    for key, old in before.items():
-        new = inputs[key]
-        if new.shape != old.shape or not np.array_equal(new, old, equal_nan=True):
-            changed.append(key)
-            if new.shape == old.shape and new.flags.writeable:
-                np.copyto(new, old, casting="unsafe")
-    return changed
+# -- the checks ----------------------------------------------------------------------------------------
+def array(name: str, call: Callable[[], Any], expected: Any = _NONE, *, rtol: float = 1e-6, atol: float = 1e-8,
+          inputs: Mapping[str, Any] | None = None, pure: bool | Sequence[str] = False) -> Any:
+    """Check that ``call()`` returns an array (or number) equal to the expected one up to tolerance.
+
+    Inputs:
+    - name: what is checked, as the student knows it (e.g. "svm_loss_naive loss").
+    - call: a function of no arguments that runs the student's code.
+    - expected: the correct result (visible checks); hidden checks leave it out.
+    - rtol, atol: tolerances as in np.allclose.
+    - inputs, pure: see ``run``.
+
+    Returns the student's result as plain data (an array for numbers).
+    """
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
+    result = run(name, call, inputs, pure)
+    return _judged(name, result, verdicts.close(rtol, atol), expected)
+
+
+def value(name: str, call: Callable[[], Any], expected: Any = _NONE, *, rtol: float = 1e-6, atol: float = 1e-8,
+          inputs: Mapping[str, Any] | None = None, pure: bool | Sequence[str] = False) -> Any:
+    """Like ``array`` for a single number (a loss, an accuracy)."""
+    __tracebackhide__ = True
+    result = run(name, call, inputs, pure)
+    return _judged(name, result, verdicts.close(rtol, atol, scalar=True), expected)
+
+
+def equal(name: str, call: Callable[[], Any], expected: Any = _NONE, inputs: Mapping[str, Any] | None = None,
+          pure: bool | Sequence[str] = False) -> Any:
+    """Check an exact result (labels, indices, counts, strings)."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
+    result = run(name, call, inputs, pure)
+    return _judged(name, result, verdicts.equal(), expected)
+
+
+def gradients(name: str, analytic: Mapping[str, Any] | Any, numeric: Any = _NONE, *, tol: float = 1e-6) -> Any:
+    """Compare the student's gradients with the expected ones, parameter by parameter.
+
+    Inputs:
+    - analytic: parameter name -> the student's gradient (or a single array).
+    - numeric: parameter name -> the expected gradient (numerical, ``cs231n.gradient_check``, or written
+      in the cell); hidden checks leave it out.
+    - tol: the largest relative error accepted.
+
+    The message names every parameter whose gradient is wrong, so a bug in one of them is easy to find.
+    """
+    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
+    return _judged(name, analytic, verdicts.rel_error(tol), numeric)
+
+
+def close_to(name: str, actual: Any, target: float, tol: float, why: str) -> None:
+    """Check that a number lies within ``tol`` of ``target`` (e.g. an initial loss near log(10))."""
+    __tracebackhide__ = True
+    _judged(name, actual, verdicts.within(target, tol, why), _NONE)
+
+
+def at_least(name: str, actual: Any, bound: float, why: str) -> None:
+    """Check that a number (an accuracy, a speed-up) reaches a bound."""
+    __tracebackhide__ = True
+    _judged(name, actual, verdicts.at_least(bound, why), _NONE)
+
+
+def at_most(name: str, actual: Any, bound: float, why: str) -> None:
+    """Check that a number (a loss after overfitting, a memory peak) stays below a bound."""
+    __tracebackhide__ = True
+    _judged(name, actual, verdicts.at_most(bound, why), _NONE)
 
 
 def holds(name: str, condition: Callable[[], Any], inputs: Mapping[str, Any] | None = None) -> None:
-    """Check a property written as plain asserts: ``condition()`` passes if it raises nothing.
+    """In a judge block: a property written as plain asserts; ``condition()`` passes if it raises nothing.
 
     The message of a failing ``assert`` inside ``condition`` becomes the check's message.
     """
@@ -152,165 +351,92 @@ def holds(name: str, condition: Callable[[], Any], inputs: Mapping[str, Any] | N
     _passed(name)
 
 
-def _as_array(name: str, value: Any, what: str) -> np.ndarray:
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    if value is None:
-        _fail(name, f"{what} is None. Did you forget a 'return' statement?")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        _fail(name, f"{what} should be numeric (got {type(value).__name__}).")
-    return arr
+def either(name: str, *ways: tuple[str, Callable[[], Any]]) -> None:
+    """Pass if any one of several ways of checking passes (each a ``(label, function)`` pair).
 
-
-def diagnose(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
-    """Why ``actual`` differs from ``expected``, in words that do not reveal ``expected``; None if equal."""
-    if actual.shape != expected.shape:
-        if actual.ndim == 2 and actual.shape == expected.shape[::-1]:
-            return f"has shape {actual.shape}, the transpose of the expected shape. Check your axes."
-        if actual.size == expected.size:
-            return f"has shape {actual.shape} but should have shape {expected.shape} (same number of entries)."
-        return f"has shape {actual.shape} but should have shape {expected.shape}."
-    if not np.all(np.isfinite(actual)):
-        return "contains NaN or inf. Look for a division by zero, a log of 0 or an overflowing exp."
-    if np.allclose(actual, expected, rtol=rtol, atol=atol):
-        return None
-    if np.allclose(-actual, expected, rtol=rtol, atol=atol):
-        return "has the opposite sign of the expected result."
-    nonzero = np.abs(expected) > 1e-12
-    if nonzero.any() and np.allclose(actual[~nonzero], 0, atol=atol):
-        ratio = actual[nonzero] / expected[nonzero]
-        if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
-            return (f"is right up to a constant factor of {ratio.flat[0]:.4g}. Check averaging over the batch, "
-                    f"factors of 2 and the regularisation strength.")
-    if np.allclose(actual, np.square(expected), rtol=rtol, atol=atol):
-        return "looks squared. Did you forget a square root?"
-    if np.all(expected >= 0) and np.allclose(np.square(actual), expected, rtol=rtol, atol=atol):
-        return "looks like the square root of the expected result. Did you take one root too many?"
-    diff = actual - expected
-    if np.allclose(diff, diff.flat[0], rtol=1e-6, atol=atol):
-        return "is off by the same constant everywhere. Check a missing or extra term that does not depend on the data."
-    wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
-    rel = np.max(np.abs(diff) / np.maximum(1e-8, np.abs(actual) + np.abs(expected)))
-    if actual.ndim >= 1 and wrong.sum() < wrong.size:
-        rows = np.flatnonzero(wrong.reshape(wrong.shape[0], -1).any(axis=1))
-        shown = ", ".join(map(str, rows[:5])) + (" ..." if rows.size > 5 else "")
-        return (f"{wrong.sum()} of {wrong.size} entries are wrong (relative error up to {rel:.1e}), in rows {shown}. "
-                f"Check edge cases and how those rows are computed.")
-    return f"values are wrong (relative error {rel:.1e})."
-
-
-def array(
-    name: str,
-    call: Callable[[], Any],
-    expected: Any,
-    *,
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
-    inputs: Mapping[str, Any] | None = None,
-) -> np.ndarray:
-    """Check that ``call()`` returns an array (or number) equal to ``expected`` up to tolerance.
-
-    Inputs:
-    - name: what is checked, as the student knows it (e.g. "svm_loss_naive loss").
-    - call: a function of no arguments that runs the student's code.
-    - expected: the correct result (array-like).
-    - rtol, atol: tolerances as in np.allclose.
-    - inputs: arrays passed to the student's code, checked for in-place modification.
-
-    Returns the student's result as an array (so a cell can run further checks on it).
+    Used where a correct answer may be written in more than one valid way, e.g. a backward pass given
+    the cache of the student's own forward pass, or else the cache in the documented layout: a bug in
+    the forward pass then costs no points in the backward test. Every way runs (the grader judges each
+    one); a way that raises fails on its own.
     """
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    result = _as_array(name, run(name, call, inputs), "the result")
-    problem = diagnose(result, np.asarray(expected, dtype=float), rtol, atol)
+    __tracebackhide__ = True
+    if _cell.way is not None:
+        raise ValueError("checks.either cannot be nested")
+    failures: list[tuple[str, BaseException]] = []
+    for i, (label, way) in enumerate(ways):
+        _cell.way = [name, i]
+        try:
+            way()
+        except Exception as exc:  # noqa: BLE001 - a failing way is an outcome, not an error of the check
+            failures.append((label, exc))
+            observe(f"{name}: {label} raised", f"{type(exc).__name__}: {exc}", {"kind": "raised"})
+        finally:
+            _cell.way = None
+    if len(failures) < len(ways):
+        _passed(name)
+        return
+    if all(isinstance(exc, NotAttempted) for _, exc in failures):
+        raise failures[0][1]
+    _fail(name, "fails every way it is checked: " + "; ".join(
+        f"({i}) {label}: {exc}" for i, (label, exc) in enumerate(failures, 1)))
+
+
+def supplied(name: str, make: Callable[[], T]) -> T:
+    """An input made by the reference solution, e.g. a cache in the documented layout for a backward test.
+
+    In a notebook ``make()`` runs. While grading, the grader computes it with the reference solution in
+    its own process and hands the value in; ``make`` does not run in the student's process.
+    """
+    if _cell.mode == "grade":
+        if name not in _cell.supplies_in:
+            raise CheckFailed(f"{name}: the grader did not supply this input")
+        return from_plain(json.loads(json.dumps(_cell.supplies_in[name])))
+    plain = to_plain(make())
+    if _cell.mode == "reference":
+        _cell.supplies_out[name] = plain
+    return from_plain(json.loads(json.dumps(plain)))
+
+
+# -- properties of the source: judged on the notebook file ---------------------------------------------
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.comprehension)
+
+
+def source_problem(rule: dict, tree: ast.AST) -> str | None:
+    """What a function's syntax tree breaks of a source rule (``no_loops``, ``not_using``), or None."""
+    if rule["kind"] == "no_loops" and any(isinstance(node, _LOOPS) for node in ast.walk(tree)):
+        return f"{rule['function']} must not use a Python loop (for, while or a comprehension)."
+    if rule["kind"] == "not_using":
+        used = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in rule["names"]}
+                      | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in rule["names"]})
+        if used:
+            return f"{rule['function']} must not use {', '.join(used)}" + (f": {rule['why']}" if rule["why"] else ".")
+    return None
+
+
+def _source_rule(name: str, function: Callable, rule: dict) -> None:
+    __tracebackhide__ = True
+    observe(name, None, rule)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return  # judged by the grader on the notebook file
+    problem = source_problem(rule, tree)
     if problem:
         _fail(name, problem)
     _passed(name)
-    return result
 
 
-def value(name: str, call: Callable[[], Any], expected: float, *, rtol: float = 1e-6, atol: float = 1e-8,
-          inputs: Mapping[str, Any] | None = None) -> float:
-    """Like ``array`` for a scalar result (a loss, an accuracy)."""
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    result = _as_array(name, run(name, call, inputs), "the result")
-    if result.size != 1:
-        _fail(name, f"should be a single number but has shape {result.shape}.")
-    return float(array(name, lambda: result.reshape(()), expected, rtol=rtol, atol=atol))
+def no_loops(function: Callable) -> None:
+    """Check that a function has no Python loop (judged on the source the student wrote)."""
+    __tracebackhide__ = True
+    _source_rule(f"{function.__name__} has no loops", function, {"kind": "no_loops", "function": function.__name__})
 
 
-def close_to(name: str, actual: Any, target: float, tol: float, why: str) -> None:
-    """Check that a number lies within ``tol`` of ``target`` (e.g. an initial loss near log(10))."""
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    x = _as_array(name, actual, "the value")
-    if x.size != 1 or not np.isfinite(x).all():
-        _fail(name, f"should be one finite number (got shape {x.shape}).")
-    if abs(float(x) - target) > tol:
-        _fail(name, f"is {float(x):.4g}, not within {tol:g} of what {why}.")
-    _passed(name, f"{float(x):.4g}")
-
-
-def at_least(name: str, actual: Any, bound: float, why: str) -> None:
-    """Check that a number (an accuracy, a speed-up) reaches a bound."""
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    x = _as_array(name, actual, "the value")
-    if x.size != 1 or not np.isfinite(x).all():
-        _fail(name, f"should be one finite number (got shape {x.shape}).")
-    if float(x) < bound:
-        _fail(name, f"is {float(x):.4g}, below {bound:g}: {why}")
-    _passed(name, f"{float(x):.4g}")
-
-
-def gradients(
-    name: str,
-    analytic: Mapping[str, Any],
-    numeric: Mapping[str, Any],
-    *,
-    tol: float = 1e-6,
-) -> None:
-    """Compare analytic gradients with numerical ones, parameter by parameter.
-
-    Inputs:
-    - analytic: parameter name -> the student's gradient.
-    - numeric: parameter name -> the numerical gradient (cs231n.gradient_check).
-    - tol: the largest relative error accepted.
-
-    The message names every parameter whose gradient is wrong, so a bug in one of them is easy to find.
-    """
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    missing = [k for k in numeric if k not in analytic]
-    if missing:
-        _fail(name, f"no gradient returned for {', '.join(missing)}.")
-    errors = {}
-    for key, num in numeric.items():
-        num = np.asarray(num, dtype=float)
-        got = _as_array(name, analytic[key], f"the gradient of {key}")
-        if got.shape != num.shape:
-            _fail(name, f"the gradient of {key} has shape {got.shape} but {key} has shape {num.shape}.")
-        errors[key] = float(np.max(np.abs(got - num) / np.maximum(1e-8, np.abs(got) + np.abs(num))))
-    bad = [k for k, e in errors.items() if not e <= tol]
-    summary = ", ".join(f"{k} {e:.1e}" for k, e in errors.items())
-    if bad:
-        only = "only " if len(bad) < len(errors) else ""
-        _fail(name, f"the gradient is wrong {only}in {', '.join(bad)} (relative errors: {summary}; "
-                    f"should be below {tol:g}).")
-    _passed(name, f"relative errors {summary}")
-
-
-def equal(name: str, call: Callable[[], Any], expected: Sequence[Any] | np.ndarray,
-          inputs: Mapping[str, Any] | None = None) -> None:
-    """Check an exact result (labels, indices, counts)."""
-    __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
-    result = run(name, call, inputs)
-    if result is None:
-        _fail(name, "the result is None. Did you forget a 'return' statement?")
-    got, want = np.asarray(result), np.asarray(expected)
-    if got.shape != want.shape:
-        _fail(name, f"has shape {got.shape} but should have shape {want.shape}.")
-    wrong = got != want
-    if wrong.any():
-        _fail(name, f"{int(wrong.sum())} of {wrong.size} entries are wrong.")
-    _passed(name)
+def not_using(function: Callable, names: Sequence[str], why: str = "") -> None:
+    """Check that a function's source does not use the given names (e.g. the fast layers in naive code)."""
+    __tracebackhide__ = True
+    _source_rule(f"{function.__name__} does not use {', '.join(names)}", function,
+                 {"kind": "not_using", "function": function.__name__, "names": list(names), "why": why})
 
 
 def summary() -> None:
@@ -324,3 +450,7 @@ def summary() -> None:
     if total > ran:
         line += f"; {total - ran} not run yet"
     print(line + ". More checks with other inputs (hidden tests) run when your notebook is graded.")
+
+
+#: Kept for notebooks written before ``cs231n.verdicts``.
+diagnose = verdicts.diagnose

@@ -16,35 +16,50 @@ notebooks empty. ``RobustExecute`` instead:
 - optionally bounds the wall time of the notebook's cells (``RobustExecute.notebook_timeout``, default
   from ``CS231N_NOTEBOOK_SECONDS``, counted from the first code cell; ``Execute.timeout`` bounds one
   cell): the cell running when the time is up is interrupted and every later cell counts as not run;
-- with the guarded kernel (``cs231n.grading.guard``, on unless ``CS231N_GUARD=0``): tells the kernel
-  which cells are instructor code (from nbgrader's sanitised metadata), sends every test cell a fresh
-  random nonce, and fails every test cell whose output lacks the kernel's proof carrying that nonce
-  (``TestNotVerified``): a test that was skipped, rewritten or had its exception swallowed scores zero;
+- runs the grading kernel (``cs231n.grading.guard``): tells it which cells are instructor code (from
+  nbgrader's sanitised metadata) and sends every test cell a fresh random nonce; a test cell whose
+  output lacks the kernel's proof carrying that nonce fails (``TestNotVerified``);
+- decides every test outside the student's process: the kernel hands out what the cell's checks
+  observed (plain data), and the grader compares it with what the instructor's reference solution
+  produced for the same cell in a trusted run (``cs231n.grading.reference``, cached per notebook),
+  under the reference's rules, then runs the cell's judge block itself (``cs231n.grading.judging``);
+  judge blocks never reach the student's kernel;
 - flags student cells that reach for the grading machinery (``tamper_scan``) with a note in the cell's
   output, for the instructor to review.
 """
 
+import hashlib
+import json
 import math
 import re
 import secrets
 import time
+from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, default
+from traitlets import Bool, Enum, Integer, Unicode, default
 
+from .cells import split_judge
+from .judging import answer_sources, judge_cell, run_judge
 from .limits import LimitedKernelManager, configured
-from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN, NOT_VERIFIED
+from .outcomes import CELL_TIMEOUT, CHECK_FAILED, DEAD_KERNEL, NOT_RUN, NOT_VERIFIED
 
 PROOF_MIME = "application/vnd.cs231n.test-proof+json"  # as cs231n.grading.guard (not imported: no ipykernel here)
+
+#: Largest observation text a test cell may hand to the grader (bytes of JSON).
+MAX_OBSERVATION_BYTES = 64 * 1024 * 1024
 
 #: Code in student cells that reaches for the grading machinery rather than computing an answer.
 SUSPICIOUS = re.compile(
     r"get_ipython|__builtins__|\bbuiltins\b|sys\.(settrace|setprofile|excepthook|displayhook|modules|_getframe|exit)"
-    r"|os\._exit|\bctypes\b|\bgc\.|\bf_(lineno|trace|locals|globals|back)\b|__del__|set_custom_exc"
+    r"|os\._exit|\bctypes\b|\bgc\.|\bf_(lineno|trace|locals|globals|back|code)\b|__del__|set_custom_exc"
     r"|input_transformers|ast_transformers|events\.register|__import__|\bimportlib\b|\bsetattr\s*\("
-    r"|\b(np|numpy|checks|cs231n)\.[\w.]+\s*=[^=]|gradebook|\bsource/|\bsignal\.")
+    r"|\b(np|numpy|checks|cs231n)\.[\w.]+\s*=[^=]|gradebook|\bsource/|\bsignal\."
+    r"|\binspect\b|\b_getframe\b|\btb_frame\b|\bvars\s*\([^)]*\)\s*\[[^]]*\]\s*=[^=]|__dict__\s*\["
+    r"|\bnp\.ndarray\s*\)|\bndarray\s*\)\s*:|__array_ufunc__|__array_function__|__array_finalize__"
+    r"|__array_wrap__|\bsite-packages\b|\.pth\b|\.ipython\b|\bthreading\b|\bos\.(fork|setuid|chmod|chown)")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -79,6 +94,36 @@ def tamper_scan(source: str) -> list[str]:
     return [line.strip() for line in source.splitlines() if SUSPICIOUS.search(line)]
 
 
+class ReferenceMismatch(RuntimeError):
+    """The notebook being graded does not match its reference run (an instructor's problem)."""
+
+
+def source_sha(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def _grade_id(cell: NotebookNode) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+
+
+def _error_text(cell: NotebookNode) -> str:
+    errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    return f"{errors[0].get('ename')}: {errors[0].get('evalue')}"[:500] if errors else ""
+
+
+def parse_observations(text) -> dict | None:
+    """The observations of a test cell from the kernel's proof (JSON text, size-bounded), or None."""
+    if not isinstance(text, str) or len(text) > MAX_OBSERVATION_BYTES:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
+        return None
+    return data
+
+
 def note_output(text: str) -> NotebookNode:
     return NotebookNode(output_type="stream", name="stdout", text=f"[grading] {text}\n")
 
@@ -94,13 +139,15 @@ class RobustExecute(Execute):
         True, help="Show stderr text of graded cells as ordinary output instead of failing the test."
     ).tag(config=True)
 
-    guard = Bool(
-        True, help="Run instructor cells through the guarded kernel and require its proof for every test cell."
+    mode = Enum(
+        ["grade", "reference"], "grade",
+        help="'grade': judge every test cell against the reference run's record; 'reference': this is the "
+             "trusted run of the instructor's source notebook that makes that record.",
     ).tag(config=True)
 
-    @default("guard")
-    def _guard_default(self) -> bool:
-        return configured("CS231N_GUARD", 1) != 0
+    reference_cache = Unicode(
+        "", help="Folder of reference records (default: $CS231N_REFERENCE_CACHE, else <course>/.cs231n/reference)."
+    ).tag(config=True)
 
     notebook_timeout = Integer(
         0, help="Wall-time limit in seconds for the whole notebook (0 = none); Execute.timeout bounds one cell."
@@ -113,6 +160,10 @@ class RobustExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._failure: str | None = None
         self._deadline = None  # the notebook's clock starts at its first code cell, once the kernel is up
+        self._answers = answer_sources(nb.cells)
+        self.recorded: dict[str, dict] = {}  # reference mode: grade_id -> what the test cell observed
+        self.reference_failures: list[str] = []
+        self._reference = self._load_reference(resources) if self.mode == "grade" else None
         nb, resources = super().preprocess(nb, resources, km)
         if self._failure:
             self.log.error("%s", self._failure)
@@ -130,13 +181,24 @@ class RobustExecute(Execute):
             cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
             cell.execution_count = None
             return cell, resources
-        role = cell_role(cell) if self.guard else "student"
-        self._request_meta = {"role": role, "nonce": secrets.token_hex(16)}
+        role = cell_role(cell)
+        self._request_meta = {"role": role, "nonce": secrets.token_hex(16), "mode": self.mode}
+        source, judge = cell.source, None
+        if role == "test":
+            kernel_code, judge = split_judge(source)
+            supplies = self._reference_cell(cell).get("supplies") if self._reference is not None else None
+            cell.source = kernel_code  # the judge blocks never reach the student's kernel
+            if supplies:
+                self._request_meta["supplies_json"] = json.dumps(supplies, allow_nan=True)
         self._send_roles()
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-            if self.guard:
-                self._verify(cell, role, self._request_meta["nonce"])
+            try:
+                cell, resources = super().preprocess_cell(cell, resources, index)
+            finally:
+                cell.source = source
+            observations = self._verify(cell, role, self._request_meta["nonce"])
+            if role == "test":
+                self._decide(cell, observations, judge)
             if self._time_left() == 0:
                 self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}"
         except DeadKernelError:
@@ -172,8 +234,10 @@ class RobustExecute(Execute):
         kc.execute = execute
         kc._cs231n_roles = True
 
-    def _verify(self, cell: NotebookNode, role: str, nonce: str) -> None:
-        """Check a test cell's proof, drop proofs from the outputs, and note tampering for the instructor."""
+    def _verify(self, cell: NotebookNode, role: str, nonce: str) -> dict | None:
+        """Check a test cell's proof, drop proofs from the outputs, and note tampering for the instructor.
+
+        Returns: the observations the test cell handed out (None when it failed or has no proof)."""
         proofs = [o for o in cell.outputs
                   if o.get("output_type") == "display_data" and PROOF_MIME in o.get("data", {})]
         cell.outputs = [o for o in cell.outputs if not any(o is p for p in proofs)]
@@ -182,17 +246,65 @@ class RobustExecute(Execute):
             if flagged:
                 cell.outputs.append(note_output("this cell uses the grading machinery; an instructor will review "
                                                 "it: " + " | ".join(flagged[:5])))
-            return
+            return None
         reports = [p["data"][PROOF_MIME] for p in proofs]
         mine = [r for r in reports if isinstance(r, dict) and r.get("nonce") == nonce]
-        undone = sorted({item for r in mine for item in r.get("restored", [])})
+        undone = sorted({str(item) for r in mine for item in r.get("restored", [])})
         if undone:
             cell.outputs.append(note_output("undone before this cell ran: " + ", ".join(undone[:10])))
         if role != "test" or any(o.get("output_type") == "error" for o in cell.outputs):
-            return
+            return None
         if len(mine) != 1 or len(reports) != 1:
             cell.outputs.append(error_output(NOT_VERIFIED, "the grader could not verify that this test ran to the "
                                                            "end (its proof is missing or forged)"))
+            return None
+        return parse_observations(mine[0].get("observations_json"))
+
+    # -- verdicts ---------------------------------------------------------------------------------------
+    def _decide(self, cell: NotebookNode, observations: dict | None, judge: str | None) -> None:
+        """Grade mode: judge the test cell against the reference record. Reference mode: record it."""
+        if any(o.get("output_type") == "error" for o in cell.outputs):
+            if self.mode == "reference":
+                self.reference_failures.append(f"{_grade_id(cell)}: {_error_text(cell)}")
+            return
+        if self.mode == "reference":
+            record = {"source_sha": source_sha(cell.source), "judge": judge,
+                      "observations": (observations or {}).get("observations", []),
+                      "supplies": (observations or {}).get("supplies", {})}
+            problem = run_judge(judge, record["observations"]) if judge else None
+            if observations is None or problem:
+                self.reference_failures.append(f"{_grade_id(cell)}: {problem or 'no observations'}")
+            self.recorded[_grade_id(cell)] = record
+            return
+        problem = judge_cell(self._reference_cell(cell), observations, self._answers)
+        if problem:
+            cell.outputs.append(error_output(CHECK_FAILED, problem))
+
+    def _reference_cell(self, cell: NotebookNode) -> dict:
+        gid = _grade_id(cell)
+        record = self._reference["cells"].get(gid)
+        if record is None:
+            raise ReferenceMismatch(f"test cell {gid!r} is not in the reference run of this notebook: the source "
+                                    f"notebook changed since `nbgrader generate_assignment`; run it again")
+        if record["source_sha"] != source_sha(cell.source):
+            raise ReferenceMismatch(f"test cell {gid!r} differs from the source notebook's: the source notebook "
+                                    f"changed since `nbgrader generate_assignment`; run it again")
+        return record
+
+    def _load_reference(self, resources) -> dict:
+        """The reference record of the notebook being graded (made now if it is not cached)."""
+        from nbgrader.coursedir import CourseDirectory
+
+        from .reference import cache_folder, load_or_make
+
+        info = (resources or {}).get("nbgrader", {})
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        if not assignment or not notebook:
+            raise ReferenceMismatch("RobustExecute grades only inside nbgrader autograde (no assignment given)")
+        coursedir = CourseDirectory(config=self.config)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        cache = Path(self.reference_cache) if self.reference_cache else cache_folder(Path(coursedir.root))
+        return load_or_make(source, notebook, cache, log=self.log)
 
     def _time_left(self) -> float | None:
         """Seconds left of the notebook's time limit (None = no limit, 0 = none left)."""

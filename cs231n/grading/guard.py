@@ -35,6 +35,7 @@ visible rather than impossible.
 import ast
 import builtins
 import importlib
+import json
 import sys
 import threading
 import traceback
@@ -246,6 +247,7 @@ class GuardedKernel(IPythonKernel):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self._checks = importlib.import_module("cs231n.checks")
         self._snapshot = Snapshot(self.shell, self)
         self._trusted: dict[str, object] = {}  # name -> value bound by an instructor cell
         self._restored: list[str] = []
@@ -263,7 +265,8 @@ class GuardedKernel(IPythonKernel):
                 self._snapshot.restore_builtins()
         self._restored = self._restore()
         if role == "test":
-            reply = self._run_test(code, str(info.get("nonce", "")))
+            reply = self._run_test(code, str(info.get("nonce", "")), str(info.get("mode", "grade")),
+                                   info.get("supplies_json"))
         else:
             reply = await super().do_execute(code, silent, store_history, user_expressions, allow_stdin,
                                              cell_meta=cell_meta, cell_id=cell_id)
@@ -310,7 +313,7 @@ class GuardedKernel(IPythonKernel):
             else:
                 ns[name] = value
 
-    def _run_test(self, code: str, nonce: str) -> dict:
+    def _run_test(self, code: str, nonce: str, mode: str = "grade", supplies_json: str | None = None) -> dict:
         from IPython.core.inputtransformer2 import TransformerManager
 
         shell = self.shell
@@ -320,6 +323,8 @@ class GuardedKernel(IPythonKernel):
         during = {name: shell.user_ns.get(name, _MISSING) for name in saved}
         error = None
         try:
+            self._checks.begin_cell(mode if mode in ("grade", "reference") else "grade",
+                                    json.loads(supplies_json) if supplies_json else {})
             compiled = compile(TransformerManager().transform_cell(code), f"<test cell {count}>", "exec")
             exec(compiled, shell.user_ns)  # noqa: S102 - the instructor's test, run on purpose
             changes = self._snapshot.changes(fix=True)
@@ -335,7 +340,12 @@ class GuardedKernel(IPythonKernel):
             self._publish_error(error)
             return {"status": "error", "execution_count": count, "ename": type(error).__name__,
                     "evalue": str(error), "traceback": []}
-        report = {"nonce": nonce, "restored": self._restored, "hidden_names": hidden}
+        try:
+            observations = json.dumps(self._checks.finish_cell(), allow_nan=True)
+        except (TypeError, ValueError) as exc:
+            observations = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+        report = {"nonce": nonce, "restored": self._restored, "hidden_names": hidden,
+                  "observations_json": observations}
         self.session.send(self.iopub_socket, "display_data",
                           {"data": {PROOF_MIME: report}, "metadata": {}, "transient": {}},
                           parent=self.get_parent(), ident=self._topic("display_data"))

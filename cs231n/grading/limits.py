@@ -16,7 +16,7 @@ Where ``resource`` is missing (Windows) the kernel starts without limits.
 
 The launcher also isolates the kernel (``cs231n.grading.sandbox``: a working directory with the
 submission only, no network, no view of the course's files; ``CS231N_SANDBOX=0`` turns it off) and
-starts the guarded kernel (``cs231n.grading.guard``; ``CS231N_GUARD=0`` starts the stock one).
+starts the grading kernel (``cs231n.grading.guard``), which hands the checks' observations to the grader.
 Sandboxed kernels talk to nbgrader through Unix sockets in a private kernel folder.
 """
 
@@ -72,7 +72,7 @@ class LimitedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        if configured("CS231N_GUARD", 1) != 0 and "ipykernel_launcher" in cmd:
+        if "ipykernel_launcher" in cmd:
             cmd[cmd.index("ipykernel_launcher")] = "cs231n.grading.guard"
         memory = configured("CS231N_KERNEL_MEMORY_MB", DEFAULT_MEMORY_MB)
         cpu = configured("CS231N_KERNEL_CPU_SECONDS", DEFAULT_CPU_SECONDS)

@@ -8,6 +8,8 @@ can read autograded notebooks without importing either.
 NOT_RUN = "CellNotRun"
 #: A test cell whose pass could not be verified by the guard.
 NOT_VERIFIED = "TestNotVerified"
+#: A test cell whose results the grader found wrong (judged outside the student's kernel).
+CHECK_FAILED = "CheckFailed"
 #: nbclient's error names, as they appear in the outputs.
 DEAD_KERNEL = "DeadKernelError"
 CELL_TIMEOUT = "CellTimeoutError"
