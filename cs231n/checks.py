@@ -168,6 +168,8 @@ def section(name: str, total: int | None = None) -> None:
 
 
 def _record(name: str, ok: bool) -> None:
+    if _cell.way is not None:
+        return  # a way of checks.either: the either's outcome is what counts
     (_section.passed if ok else _section.failed).add(name)
     (_section.failed if ok else _section.passed).discard(name)
 
@@ -180,7 +182,7 @@ def _fail(name: str, message: str) -> None:
 
 def _passed(name: str, detail: str = "") -> None:
     _record(name, True)
-    if _cell.mode != "judge":
+    if _cell.mode != "judge" and _cell.way is None:
         print(f"[ok] {name}" + (f": {detail}" if detail else ""))
 
 
@@ -316,6 +318,54 @@ def gradients(name: str, analytic: Mapping[str, Any] | Any, numeric: Any = _NONE
     """
     __tracebackhide__ = True  # IPython and pytest leave this helper's frame out of tracebacks
     return _judged(name, analytic, verdicts.rel_error(tol), numeric)
+
+
+def returned(name: str, result: Any, keys: Sequence[str]) -> dict:
+    """A function's returned tuple as a dict by ``keys`` (a single key: the result itself), or a failure
+    that says what the function must return."""
+    __tracebackhide__ = True
+    if len(keys) == 1 and not isinstance(result, tuple):
+        return {keys[0]: result}
+    if not (isinstance(result, tuple | list) and len(result) == len(keys)):
+        _fail(name, f"must return a tuple of {len(keys)}: ({', '.join('d' + k for k in keys)}); "
+                    f"got {type(result).__name__}" + (f" of {len(result)}" if isinstance(result, tuple | list) else ""))
+    return dict(zip(keys, result, strict=True))
+
+
+def backward_pass(name: str, forward: Callable[[], Any], backward: Callable[[Any], Any], documented: Any, *,
+                  keys: Sequence[str], expected: Any = _NONE, rtol: float = 1e-7, atol: float = 1e-9) -> None:
+    """Check a backward pass by the gradients it returns, two ways; either is enough.
+
+    1. With the cache of the student's own forward pass: any cache layout the student chose works.
+    2. With a cache in the layout the notebook recommends (``documented``): a bug in the forward pass
+       then does not cost the backward pass its points.
+
+    Inputs:
+    - name: the backward function's name (and the case, in hidden tests).
+    - forward: calls the student's forward pass on the test's inputs; must return (out, cache).
+    - backward: takes a cache, calls the student's backward pass on the test's upstream gradient.
+    - documented: the cache in the recommended layout, or a function that makes it (in hidden tests
+      ``lambda: checks.supplied(...)``, so that only the grader's reference run computes it).
+    - keys: the names of the returned gradients, e.g. ("x", "w", "b").
+    - expected: key -> correct gradient (visible checks); rtol, atol: as np.allclose.
+    """
+    __tracebackhide__ = True
+    rule = verdicts.close(rtol, atol)
+
+    def with_cache(cache: Any, label: str) -> None:
+        result = run(name, lambda: backward(cache))
+        _judged(f"{name}, {label}", returned(name, result, keys), rule, expected)
+
+    def own() -> None:
+        out = forward()
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise CheckFailed(f"{name}: the forward pass must return (out, cache)")
+        with_cache(out[1], "with your forward pass's cache")
+
+    def recommended() -> None:
+        with_cache(documented() if callable(documented) else documented, "with the recommended cache")
+
+    either(name, ("with the cache of your forward pass", own), ("with the recommended cache layout", recommended))
 
 
 def close_to(name: str, actual: Any, target: float, tol: float, why: str) -> None:

@@ -198,6 +198,17 @@ def judge(rule: dict, value: Any, expected: Any = None) -> str | None:
     kind = rule.get("kind")
     if kind == "record":
         return None
+    if kind == "close" and isinstance(expected, dict):
+        if not isinstance(value, dict):
+            return "should be a dict, one entry per " + ", ".join(map(str, expected)) + "."
+        missing = [k for k in expected if k not in value]
+        if missing:
+            return f"has no entry for {', '.join(map(str, missing))}."
+        for key in expected:
+            problem = judge(rule, value[key], expected[key])
+            if problem:
+                return f"{key} {problem}" if problem[0].islower() else f"{key}: {problem}"
+        return None
     if kind == "close":
         got, problem = as_numbers(value)
         if problem:

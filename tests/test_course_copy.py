@@ -78,7 +78,10 @@ def test_every_variant_is_a_correct_change_of_a_reference_solution():
             count += 1
             assert v.kind == "variant" and v.loses == (), v.name
             answers = solution_sources(read_nb(root / assignment / f"{v.notebook}.ipynb"))
-            assert answers[v.cell].count(v.find) == 1, v.name
+            changed = dict(answers)
+            for edit in v.edits:
+                assert changed[edit["cell"]].count(edit["find"]) == 1, (v.name, edit["find"])
+                changed[edit["cell"]] = changed[edit["cell"]].replace(edit["find"], edit["replace"])
             assert v.apply(answers)[v.cell] != answers[v.cell], v.name
     assert count >= 10
 
@@ -97,8 +100,9 @@ def test_every_mutant_and_variant_applies_and_names_real_tests():
             answers = solution_sources(nb)
             graded = {c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
                       if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"}
-            assert m.cell in answers, f"{m.name}: no answer cell {m.cell} in {m.notebook}"
-            assert answers[m.cell].count(m.find) >= 1 and m.find != m.replace, m.name
+            for edit in m.edits:
+                assert edit["cell"] in answers, f"{m.name}: no answer cell {edit['cell']} in {m.notebook}"
+                assert answers[edit["cell"]].count(edit["find"]) >= 1 and edit["find"] != edit["replace"], m.name
             assert m.apply(answers)[m.cell] != answers[m.cell], m.name
             assert set(m.loses) <= graded, f"{m.name}: not autograded tests of {m.notebook}: {set(m.loses) - graded}"
             assert (m.kind == "variant") == (not m.loses) and m.kind in ("mutant", "variant"), m.name

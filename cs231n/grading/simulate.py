@@ -74,12 +74,21 @@ class Mutant:
     loses: tuple[str, ...]
     description: str = ""
     kind: str = "mutant"
+    also: tuple[dict, ...] = ()  # further edits {"cell", "find", "replace"} (a change that spans cells)
+
+    @property
+    def edits(self) -> list[dict]:
+        """Every edit, in order: {"cell", "find", "replace"}."""
+        return [{"cell": self.cell, "find": self.find, "replace": self.replace}, *self.also]
 
     def apply(self, answers: dict[str, str]) -> dict[str, str]:
-        source = answers[self.cell]
-        if self.find not in source:
-            raise ValueError(f"mutant {self.name}: text to replace not found in {self.notebook}:{self.cell}")
-        return {**answers, self.cell: source.replace(self.find, self.replace, 1)}
+        out = dict(answers)
+        for edit in self.edits:
+            source = out[edit["cell"]]
+            if edit["find"] not in source:
+                raise ValueError(f"mutant {self.name}: text to replace not found in {self.notebook}:{edit['cell']}")
+            out[edit["cell"]] = source.replace(edit["find"], edit["replace"], 1)
+        return out
 
 
 def load_mutants(
@@ -96,7 +105,8 @@ def load_mutants(
         folder = Path(course_root) / "grading" / name / assignment
         for path in sorted(folder.glob("*.json")):
             for m in json.loads(path.read_text()):
-                mutants.append(Mutant(**{**m, "notebook": path.stem, "loses": tuple(m["loses"])}))
+                mutants.append(Mutant(**{**m, "notebook": path.stem, "loses": tuple(m["loses"]),
+                                         "also": tuple(m.get("also", ()))}))
     return mutants
 
 
