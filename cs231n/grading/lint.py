@@ -77,6 +77,99 @@ def _last_statement_is_value(source: str) -> bool:
     return bool(body) and isinstance(body[-1], ast.Expr) and not isinstance(body[-1].value, ast.Call)
 
 
+#: The check helpers that hand a result to the grader (a test cell must call at least one).
+OBSERVING = re.compile(r"\bchecks\.(array|value|equal|gradients|close_to|at_least|at_most|observe|either|"
+                       r"backward_pass|no_loops|not_using)\(")
+#: Names a judge block may use besides its own: the observations, NumPy and math.
+JUDGE_NAMES = {"checks", "np", "math"}
+REFERENCE_NAME = re.compile(r"^_*(ref|reference)(_|$)|expected|want", re.I)
+
+
+def _parse_code(source: str) -> ast.Module | None:
+    try:
+        return ast.parse("\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines()))
+    except SyntaxError:
+        return None
+
+
+def _free_names(tree: ast.AST) -> set[str]:
+    """Names a piece of code reads but never binds (approximately: any binding anywhere counts)."""
+    loads, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loads if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    import builtins
+
+    return loads - bound - set(dir(builtins))
+
+
+def observing_helpers(cells: list[dict]) -> set[str]:
+    """Functions defined in given or test cells that call a check (a test cell may observe through them)."""
+    names = set()
+    for cell in cells:
+        if cell.get("cell_type") != "code" or kind(cell) == "answer":
+            continue
+        tree = _parse_code(_source(cell))
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.FunctionDef) and OBSERVING.search(ast.unparse(node)):
+                names.add(node.name)
+    return names
+
+
+def trusted_test_problems(source: str, hidden: bool, helpers: set[str] = frozenset()) -> list[str]:
+    """What breaks the trusted-grading rules in a test cell (docs/AUTHORING.md, "Tests")."""
+    from .cells import CellFormatError, split_judge
+
+    try:
+        kernel, judge = split_judge(source)
+    except CellFormatError as exc:
+        return [str(exc)]
+    problems = []
+    tree = _parse_code(kernel)
+    if tree is not None:
+        if any(isinstance(n, ast.Assert) for n in ast.walk(tree)):
+            problems.append("asserts belong in a judge block: the code the student's kernel runs only observes")
+        if re.search(r"\bchecks\.holds\(", kernel):
+            problems.append("checks.holds belongs in a judge block")
+        if hidden:
+            for node in ast.walk(tree):
+                names = [t.id for t in (node.targets if isinstance(node, ast.Assign) else [])
+                         if isinstance(t, ast.Name)]
+                if isinstance(node, ast.FunctionDef):
+                    names.append(node.name)
+                bad = [n for n in names if REFERENCE_NAME.search(n)]
+                if bad:
+                    problems.append(f"hidden tests compute no expected values or reference code in the kernel "
+                                    f"({', '.join(bad)}): the grader takes them from the reference run")
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} \
+        if tree is not None else set()
+    if not OBSERVING.search(kernel) and not calls & set(helpers):
+        problems.append("observes nothing: call a check (checks.array, checks.equal, checks.observe ...)")
+    if "checks.expected" in kernel:
+        problems.append("checks.expected is for judge blocks")
+    if judge is not None:
+        if "checks.expected" in judge and not hidden:
+            problems.append("checks.expected in a visible test: in a student's notebook it is the student's own "
+                            "result, so the check could not fail")
+        judge_tree = _parse_code(judge)
+        if judge_tree is None:
+            problems.append("the judge block does not parse")
+        else:
+            free = _free_names(judge_tree) - JUDGE_NAMES
+            if free:
+                problems.append(f"the judge block uses {', '.join(sorted(free))}: it sees only checks.observed, "
+                                f"checks.expected, np and math (observe what it needs)")
+    return problems
+
+
 def lint_notebook(path: Path) -> list[Problem]:
     problems: list[Problem] = []
 
@@ -97,6 +190,7 @@ def lint_notebook(path: Path) -> list[Problem]:
     hidden_seen_in_block = visible_seen_in_block = False
     any_graded = False
     text = "\n".join(_source(c) for c in cells)
+    helpers = observing_helpers(cells)
 
     for i, cell in enumerate(cells):
         src, meta, k = _source(cell), _nbgrader(cell), kind(cell)
@@ -154,6 +248,8 @@ def lint_notebook(path: Path) -> list[Problem]:
                 visible_seen_in_block = True
             if _last_statement_is_value(src):
                 report(i, cell, "ends in a bare value, which nbgrader would read as partial credit")
+            for message in trusted_test_problems(src, BEGIN_HIDDEN in src, helpers):
+                report(i, cell, message)
             if re.search(r"sys\.stderr|warnings\.warn\(", src):
                 report(i, cell, "test cells must not write to stderr")
             pending_answer = None
