@@ -18,7 +18,9 @@ import os
 import sys
 from pathlib import Path
 
+from .grading.isolation import IsolationUnavailable
 from .grading.parallel import LocalPool, Options, grade_class
+from .grading.reference import ReferenceFailed
 from .grading.report import summary, write_report
 
 
@@ -48,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads-per-kernel", type=int,
                    help="BLAS threads per grading kernel (default: CPUs / workers, unless --scheduler)")
     p.add_argument("--feedback", action="store_true", help="also generate feedback for each graded student")
+    p.add_argument("--allow-unisolated", action="store_true",
+                   help="grade even where grading kernels cannot be fully isolated (read-only, namespaces, an "
+                        "unprivileged user); the report records what each submission had")
     p.add_argument("--report-dir", type=Path, help="where to write the CSV/JSON report (default: the course)")
     p.add_argument("--nbgrader-arg", action="append", default=[],
                    help="extra option passed to nbgrader, e.g. --nbgrader-arg=--Execute.timeout=60 (repeatable)")
@@ -73,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         submission_timeout=args.submission_timeout or None, notebook_timeout=args.notebook_timeout,
         memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds, threads_per_kernel=threads,
         feedback=args.feedback, extra_args=args.nbgrader_arg, ship_files=args.ship_files,
+        allow_unisolated=args.allow_unisolated,
     )
     if local:
         pool = LocalPool(args.workers)
@@ -84,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = grade_class(course, args.assignment, options, pool, students=args.student, progress=progress,
                              report_dir=args.report_dir)
-    except LookupError as exc:
+    except (LookupError, IsolationUnavailable, ReferenceFailed) as exc:
         print(f"cs231n.grade: {exc}", file=sys.stderr)
         return 2
     finally:

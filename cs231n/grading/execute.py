@@ -42,6 +42,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, Unicode, default
 
 from .cells import split_judge
+from .isolation import IsolationUnavailable, check_isolation, isolation_message
 from .judging import answer_sources, judge_cell, run_judge
 from .limits import LimitedKernelManager, configured
 from .outcomes import CELL_TIMEOUT, CHECK_FAILED, DEAD_KERNEL, NOT_RUN, NOT_VERIFIED
@@ -92,6 +93,17 @@ def cell_role(cell: NotebookNode) -> str:
 def tamper_scan(source: str) -> list[str]:
     """The lines of a student cell that use the grading machinery (empty for ordinary NumPy code)."""
     return [line.strip() for line in source.splitlines() if SUSPICIOUS.search(line)]
+
+
+def prepare_data() -> None:
+    """Make the synthetic datasets' caches now, as the grader: grading kernels cannot write them."""
+    from ..captioning.dataset import ensure_synthetic_captions, resolve_captions_dataset
+    from ..data.dataset import load_synthetic, resolve_dataset
+
+    if resolve_dataset("auto", quiet=True) == "synthetic":
+        load_synthetic()
+    if resolve_captions_dataset("auto", quiet=True) == "synthetic":
+        ensure_synthetic_captions()
 
 
 class ReferenceMismatch(RuntimeError):
@@ -145,6 +157,12 @@ class RobustExecute(Execute):
              "trusted run of the instructor's source notebook that makes that record.",
     ).tag(config=True)
 
+    require_isolation = Bool(
+        True, help="Refuse to grade where grading kernels cannot be fully isolated (read-only file systems, "
+                   "namespaces, an unprivileged user); False grades anyway and records the isolation each "
+                   "submission had."
+    ).tag(config=True)
+
     reference_cache = Unicode(
         "", help="Folder of reference records (default: $CS231N_REFERENCE_CACHE, else <course>/.cs231n/reference)."
     ).tag(config=True)
@@ -163,8 +181,12 @@ class RobustExecute(Execute):
         self._answers = answer_sources(nb.cells)
         self.recorded: dict[str, dict] = {}  # reference mode: grade_id -> what the test cell observed
         self.reference_failures: list[str] = []
+        self.isolation: dict | None = None
+        check_isolation(self.require_isolation)
+        prepare_data()
         self._reference = self._load_reference(resources) if self.mode == "grade" else None
         nb, resources = super().preprocess(nb, resources, km)
+        nb.metadata.setdefault("cs231n", {})["isolation"] = self.isolation or {"isolation": "unknown"}
         if self._failure:
             self.log.error("%s", self._failure)
             resources.setdefault("cs231n", {})["execution_failure"] = self._failure
@@ -181,6 +203,8 @@ class RobustExecute(Execute):
             cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
             cell.execution_count = None
             return cell, resources
+        if self.isolation is None:
+            self.isolation = self._kernel_isolation()
         role = cell_role(cell)
         self._request_meta = {"role": role, "nonce": secrets.token_hex(16), "mode": self.mode}
         source, judge = cell.source, None
@@ -214,6 +238,16 @@ class RobustExecute(Execute):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
         return cell, resources
+
+    def _kernel_isolation(self) -> dict:
+        """What the kernel's launcher recorded; a kernel with less than full isolation stops grading
+        unless the instructor opted out."""
+        km = getattr(self, "km", None)
+        info = km.isolation() if km is not None and hasattr(km, "isolation") else None
+        info = info or {"isolation": "none", "reason": "the kernel was started without the sandbox"}
+        if info.get("isolation") != "full" and self.require_isolation:
+            raise IsolationUnavailable(isolation_message(info))
+        return info
 
     def _send_roles(self) -> None:
         """Make the kernel client send the cell's role and nonce in the execute request's metadata."""

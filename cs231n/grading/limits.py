@@ -21,6 +21,7 @@ Sandboxed kernels talk to nbgrader through Unix sockets in a private kernel fold
 """
 
 import atexit
+import json
 import os
 import shutil
 import sys
@@ -57,26 +58,59 @@ def package_repository() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def data_folders() -> list[str]:
+    """Folders a notebook may read data from (kept readable in the sandbox)."""
+    from ..data.paths import cifar10_dir, data_dir
+
+    out = [str(data_dir()), str(cifar10_dir())]
+    coco = os.environ.get("CS231N_COCO_DIR", "").strip()
+    if coco:
+        out.append(coco)
+    return [os.path.abspath(os.path.expanduser(p)) for p in out if os.path.isdir(os.path.expanduser(p))]
+
+
 class LimitedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run under the limits above, sandboxed and guarded."""
+    """A kernel manager whose kernels run under the limits above, sandboxed and guarded.
+
+    Each kernel gets a private folder (``kernel_dir``: its connection file, ``ipc/`` for its Unix
+    sockets, ``isolation.json`` written by the launcher), removed when the kernel's resources are
+    cleaned up."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.sandboxed = configured("CS231N_SANDBOX", 1) != 0 and sys.platform.startswith("linux")
+        self.kernel_dir = tempfile.mkdtemp(prefix="cs231n-kernel-")
+        os.chmod(self.kernel_dir, 0o711)  # an unprivileged kernel may pass through, not list it
+        os.makedirs(os.path.join(self.kernel_dir, "ipc"), mode=0o700)
+        atexit.register(shutil.rmtree, self.kernel_dir, True)
         if self.sandboxed:
-            self.kernel_dir = tempfile.mkdtemp(prefix="cs231n-kernel-")
-            atexit.register(shutil.rmtree, self.kernel_dir, True)
             self.transport = "ipc"
-            self.ip = os.path.join(self.kernel_dir, "ipc")
+            self.ip = os.path.join(self.kernel_dir, "ipc", "k")
             self.connection_file = os.path.join(self.kernel_dir, "kernel.json")
+
+    def isolation(self) -> dict | None:
+        """What the launcher recorded about the kernel's isolation (None if it recorded nothing)."""
+        from .sandbox import ISOLATION_FILE
+
+        try:
+            return json.loads(Path(self.kernel_dir, ISOLATION_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        if not restart:
+            shutil.rmtree(self.kernel_dir, ignore_errors=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         if "ipykernel_launcher" in cmd:
             cmd[cmd.index("ipykernel_launcher")] = "cs231n.grading.guard"
+        if cmd and os.path.basename(cmd[0]).startswith("python") and "-I" not in cmd[1:2]:
+            cmd.insert(1, "-I")  # isolated mode: no PYTHON* variables, no user site-packages
         memory = configured("CS231N_KERNEL_MEMORY_MB", DEFAULT_MEMORY_MB)
         cpu = configured("CS231N_KERNEL_CPU_SECONDS", DEFAULT_CPU_SECONDS)
-        launcher = [sys.executable, "-m", "cs231n.grading.limits",
+        launcher = [sys.executable, "-I", "-m", "cs231n.grading.limits",
                     "--memory-mb", str(memory), "--cpu-seconds", str(cpu)]
         if self.sandboxed:
             from .sandbox import hidden_paths
@@ -85,11 +119,21 @@ class LimitedKernelManager(AsyncKernelManager):
             launcher += ["--sandbox", self.kernel_dir]
             for path in hidden_paths([os.getcwd(), str(package_repository())], extra):
                 launcher += ["--hide", path]
+            for path in data_folders():
+                launcher += ["--keep", path]
+            user = os.environ.get("CS231N_KERNEL_USER", "").strip()
+            if user:
+                launcher += ["--user", user]
         return [*launcher, "--", *cmd]
 
 
 def main(argv: list[str]) -> None:
-    memory, cpu, sandbox, hide = DEFAULT_MEMORY_MB, DEFAULT_CPU_SECONDS, None, []
+    if argv[:1] == ["--probe"]:
+        from .sandbox import probe
+
+        print(json.dumps(probe(argv[1] if len(argv) > 1 else None)))
+        return
+    memory, cpu, sandbox, hide, keep, user = DEFAULT_MEMORY_MB, DEFAULT_CPU_SECONDS, None, [], [], None
     while argv and argv[0] != "--":
         flag, value, argv = argv[0], argv[1], argv[2:]
         if flag == "--memory-mb":
@@ -100,19 +144,23 @@ def main(argv: list[str]) -> None:
             sandbox = value
         elif flag == "--hide":
             hide.append(value)
+        elif flag == "--keep":
+            keep.append(value)
+        elif flag == "--user":
+            user = value
         else:
             sys.exit(f"cs231n.grading.limits: unknown option {flag}")
     cmd = argv[1:]
     if not cmd:
         sys.exit("usage: python -m cs231n.grading.limits [--memory-mb N] [--cpu-seconds N] [--sandbox DIR "
-                 "[--hide PATH ...]] -- COMMAND ...")
+                 "[--hide PATH ...] [--keep PATH ...] [--user NAME]] -- COMMAND ...")
     if sandbox:
         from .sandbox import isolate
 
-        how = isolate(sandbox, hide)
-        os.environ["CS231N_SANDBOX"] = how
-        if not how.startswith("namespaces"):
-            print(f"cs231n.grading.limits: sandbox fallback: {how}", file=sys.stderr)
+        info = isolate(sandbox, hide, keep, user=user)
+        os.environ["CS231N_SANDBOX"] = info["isolation"]
+        if info["isolation"] != "full":
+            print(f"cs231n.grading.limits: partial isolation: {info['reason']}", file=sys.stderr)
     apply_limits(memory, cpu)
     threads = str(configured("CS231N_KERNEL_THREADS", 1))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

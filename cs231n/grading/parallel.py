@@ -50,6 +50,7 @@ class Options:
     retries: int = 2                     # extra attempts after a "database is locked" failure
     fork: bool = True                    # start nbgrader from a fork server with nbgrader imported
     ship_files: bool = False             # send submissions to the workers and their results back
+    allow_unisolated: bool = False       # grade even where kernels cannot be fully isolated
     extra_args: list[str] = field(default_factory=list)  # more nbgrader options, e.g. --Execute.timeout=60
 
 
@@ -71,6 +72,7 @@ class SubmissionResult:
     worker: str = ""
     score: float | None = None
     max_score: float | None = None
+    isolation: str = ""  # what the grading kernels had: "full", or "partial: <reason>" per notebook
     files: dict[str, bytes] | None = None  # shipped results: course-relative path -> content
 
     @property
@@ -150,6 +152,24 @@ def check_submission(course: Path, assignment: str, student: str, expected: Iter
     return problems
 
 
+def isolation_of(folder: Path) -> str:
+    """The isolation the grading kernels of a student's autograded notebooks had, as one string."""
+    seen = {}
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            info = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("cs231n", {}).get("isolation")
+        except (OSError, ValueError):
+            continue
+        if isinstance(info, dict):
+            level = str(info.get("isolation", "unknown"))
+            seen[path.stem] = level if level == "full" else f"{level} ({info.get('reason', '')})"
+    if not seen:
+        return ""
+    if set(seen.values()) == {"full"}:
+        return "full"
+    return "; ".join(f"{nb}: {level}" for nb, level in seen.items())
+
+
 def execution_problems(folder: Path) -> list[str]:
     """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks."""
     problems: list[str] = []
@@ -208,6 +228,8 @@ def nbgrader_args(command: str, assignment: str, student: str, options: Options,
         args.append("--force")
     if options.db_url:
         args.append(f"--CourseDirectory.db_url={sqlite_with_timeout(options.db_url)}")
+    if options.allow_unisolated and command == "autograde":
+        args.append("--RobustExecute.require_isolation=False")
     return args + list(options.extra_args)
 
 
@@ -284,6 +306,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
             result.problems.append(f"nbgrader error: exit {run.returncode}: {(lines or ['no message'])[-1][:200]}")
     if result.status == "graded":
         result.problems += execution_problems(course / AUTOGRADED / student / assignment)
+        result.isolation = isolation_of(course / AUTOGRADED / student / assignment)
         if options.feedback:
             fb = run_nbgrader(nbgrader_args("generate_feedback", assignment, student, options, True), course, env,
                               options.submission_timeout, options.fork)
@@ -397,14 +420,19 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     - report_dir: where the last grading report is (default: the course); its times set the order
     Returns: a ``ClassReport``, scores filled in from the gradebook.
     """
+    from .isolation import check_isolation
+    from .reference import make_all
     from .report import last_seconds, progress_line
 
     course = Path(course).resolve()
     pool = pool or LocalPool(1)
     if isinstance(pool, LocalPool) and options.fork:
         start_fork_server()  # its imports overlap with the coordinator's own reading of the gradebook
+    check_isolation(not options.allow_unisolated)
     options.db_url = resolve_db_url(course, options.db_url)
     expected = assignment_notebooks(options.db_url, assignment)
+    if isinstance(pool, LocalPool):  # workers on this machine share the course's reference records
+        make_all(course, assignment, expected, progress=progress)
     everyone = students if students is not None else submitted_students(course, assignment)
     todo = [s for s in everyone if options.force or needs_grading(course, assignment, s)]
     todo = longest_first(course, assignment, todo, last_seconds(report_dir or course, assignment))

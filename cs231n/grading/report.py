@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .parallel import ClassReport, SubmissionResult
 
-COLUMNS = ["student", "status", "score", "max_score", "seconds", "attempts", "needs_attention", "problems", "worker"]
+COLUMNS = ["student", "status", "score", "max_score", "seconds", "attempts", "needs_attention", "problems", "isolation",
+           "worker"]
 
 
 def duration(seconds: float) -> str:
