@@ -111,6 +111,21 @@ _register_with_ipython()
 _NONE = object()
 
 
+class _Withheld:
+    """What an expected value of a visible check is while grading: the grader has it, the kernel not."""
+
+    def __repr__(self) -> str:
+        return "checks.WITHHELD"
+
+    def __bool__(self) -> bool:
+        raise TypeError("an expected value is withheld while grading: keep every use of it in the "
+                        "### BEGIN EXPECTED block or in checks")
+
+
+#: Bound, while grading, to every name of a ``### BEGIN EXPECTED`` block (see cs231n.grading.cells).
+WITHHELD = _Withheld()
+
+
 def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NONE) -> Any:
     """Record ``value`` under ``rule`` (default ``record``: for the judge block only).
 
@@ -138,6 +153,8 @@ def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NO
 def _judged(name: str, value: Any, rule: dict, expected: Any) -> Any:
     """Observe, then judge in the notebook when the expected value is known."""
     __tracebackhide__ = True
+    if expected is WITHHELD:
+        expected = _NONE
     seen = observe(name, value, rule, expected)
     if "unobservable" in _cell.records[-1]:
         _fail(name, f"returned {_cell.records[-1]['unobservable']}, not numbers or arrays.")

@@ -1,9 +1,14 @@
-"""Reading instructor cells: judge blocks in test cells, and functions in answer cells.
+"""Reading instructor cells: judge and expected-value blocks, and functions in answer cells.
 
 A test cell may hold *judge blocks*, code between ``### BEGIN JUDGE`` and ``### END JUDGE`` lines at
 the left margin. In a student's notebook they run in place; while grading, the grader strips them from
 the code the student's kernel receives and runs them itself over the cell's observations
 (``cs231n.grading.judging``).
+
+Visible test cells and given cells keep the expected values of visible checks between
+``### BEGIN EXPECTED`` and ``### END EXPECTED``. In a student's notebook they run in place (instant
+verdicts); while grading, every name such a block binds is bound to ``checks.WITHHELD`` instead, so
+that no expected value reaches the student's kernel (the grader takes them from the reference run).
 """
 
 import ast
@@ -11,6 +16,8 @@ import re
 
 BEGIN_JUDGE = "### BEGIN JUDGE"
 END_JUDGE = "### END JUDGE"
+BEGIN_EXPECTED = "### BEGIN EXPECTED"
+END_EXPECTED = "### END EXPECTED"
 _MAGIC = re.compile(r"^\s*[%!]")
 
 
@@ -75,3 +82,56 @@ def function_tree(sources: list[str], name: str) -> ast.FunctionDef | None:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
                 found = node
     return found
+
+
+def _blocks(source: str, begin: str, end: str):
+    """Yield (start line, end line, block lines) of every block between ``begin`` and ``end`` markers."""
+    lines, start = source.splitlines(), None
+    for i, line in enumerate(lines):
+        marker = line.strip()
+        if marker == begin:
+            if start is not None or line != line.lstrip():
+                raise CellFormatError(f"'{begin}' must start a line at the left margin, outside any block")
+            start = i
+        elif marker == end:
+            if start is None:
+                raise CellFormatError(f"'{end}' without '{begin}'")
+            yield start, i, lines[start + 1:i]
+            start = None
+    if start is not None:
+        raise CellFormatError(f"'{begin}' without '{end}'")
+
+
+def bound_by(code: str) -> list[str]:
+    """The names a block of code binds at its top level, in order."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise CellFormatError(f"an expected-value block does not parse: {exc.msg}") from None
+    names: list[str] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, ast.AnnAssign | ast.AugAssign) else []
+        for target in targets:
+            for n in ast.walk(target):
+                if isinstance(n, ast.Name) and n.id not in names:
+                    names.append(n.id)
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name not in names:
+            names.append(node.name)
+    return names
+
+
+def withhold_expected(source: str) -> tuple[str, list[str]]:
+    """The cell as the student's kernel receives it while grading: every expected-value block replaced
+    by ``NAME = checks.WITHHELD`` for each name it binds (line numbers kept).
+
+    Returns: (the code, the withheld names)."""
+    lines = source.splitlines()
+    withheld: list[str] = []
+    for start, end, block in list(_blocks(source, BEGIN_EXPECTED, END_EXPECTED)):
+        names = bound_by("\n".join(block))
+        withheld += names
+        replacement = ["import cs231n.checks as _checks_; " + " = ".join(names) + " = _checks_.WITHHELD"
+                       if names else ""] + [""] * (end - start)
+        lines[start:end + 1] = replacement
+    return "\n".join(lines), withheld

@@ -41,7 +41,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, Unicode, default
 
-from .cells import split_judge
+from .cells import split_judge, withhold_expected
 from .isolation import IsolationUnavailable, check_isolation, isolation_message
 from .judging import answer_sources, judge_cell, run_judge
 from .limits import LimitedKernelManager, configured
@@ -208,10 +208,12 @@ class RobustExecute(Execute):
         role = cell_role(cell)
         self._request_meta = {"role": role, "nonce": secrets.token_hex(16), "mode": self.mode}
         source, judge = cell.source, None
-        if role == "test":
-            kernel_code, judge = split_judge(source)
+        if role in ("test", "given"):
+            kernel_code, judge = split_judge(source) if role == "test" else (source, None)
             supplies = self._reference_cell(cell).get("supplies") if self._reference is not None else None
-            cell.source = kernel_code  # the judge blocks never reach the student's kernel
+            if self.mode == "grade":
+                kernel_code, _ = withhold_expected(kernel_code)
+            cell.source = kernel_code  # judge blocks and expected values never reach the student's kernel
             if supplies:
                 self._request_meta["supplies_json"] = json.dumps(supplies, allow_nan=True)
         self._send_roles()
@@ -315,6 +317,8 @@ class RobustExecute(Execute):
             cell.outputs.append(error_output(CHECK_FAILED, problem))
 
     def _reference_cell(self, cell: NotebookNode) -> dict:
+        if cell_role(cell) != "test":
+            return {}
         gid = _grade_id(cell)
         record = self._reference["cells"].get(gid)
         if record is None:

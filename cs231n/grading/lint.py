@@ -124,7 +124,53 @@ def observing_helpers(cells: list[dict]) -> set[str]:
     return names
 
 
-def trusted_test_problems(source: str, hidden: bool, helpers: set[str] = frozenset()) -> list[str]:
+#: Check helpers and where their expected value goes: (positional index, keyword).
+EXPECTED_ARG = {"array": (2, "expected"), "value": (2, "expected"), "equal": (2, "expected"),
+                "gradients": (2, "numeric"), "backward_pass": (None, "expected")}
+
+
+def expected_names(cells: list[dict]) -> set[str]:
+    """Names bound in ``### BEGIN EXPECTED`` blocks anywhere in the notebook, and names bound to numerical
+    gradients (computed from the student's own code, nothing to withhold)."""
+    from .cells import CellFormatError, _blocks, bound_by
+
+    names: set[str] = set()
+    for cell in cells:
+        src = _source(cell)
+        try:
+            for _, _, block in _blocks(src, "### BEGIN EXPECTED", "### END EXPECTED"):
+                names |= set(bound_by("\n".join(block)))
+        except CellFormatError:
+            continue
+        tree = _parse_code(src)
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    "numerical_gradient" in ast.unparse(node.value.func):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def unwithheld_expected(tree: ast.AST, allowed: set[str]) -> list[str]:
+    """Expected values of visible checks written outside an EXPECTED block (they would reach the kernel)."""
+    out = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "checks"
+                and node.func.attr in EXPECTED_ARG):
+            continue
+        index, keyword = EXPECTED_ARG[node.func.attr]
+        arg = node.args[index] if index is not None and len(node.args) > index else next(
+            (k.value for k in node.keywords if k.arg == keyword), None)
+        values = arg.values if isinstance(arg, ast.Dict) else [arg] if arg is not None else []
+        for v in values:
+            if not (isinstance(v, ast.Name) and v.id in allowed):
+                out.append(f"checks.{node.func.attr}: its expected value {ast.unparse(v)[:40]!r} must be a name "
+                           "bound in a ### BEGIN EXPECTED block (withheld from the kernel while grading)")
+    return out
+
+
+def trusted_test_problems(source: str, hidden: bool, helpers: set[str] = frozenset(),
+                          expected: set[str] | None = None) -> list[str]:
     """What breaks the trusted-grading rules in a test cell (docs/AUTHORING.md, "Tests")."""
     from .cells import CellFormatError, split_judge
 
@@ -139,6 +185,8 @@ def trusted_test_problems(source: str, hidden: bool, helpers: set[str] = frozens
             problems.append("asserts belong in a judge block: the code the student's kernel runs only observes")
         if re.search(r"\bchecks\.holds\(", kernel):
             problems.append("checks.holds belongs in a judge block")
+        if not hidden and expected is not None:
+            problems += unwithheld_expected(tree, expected)
         if hidden:
             for node in ast.walk(tree):
                 names = [t.id for t in (node.targets if isinstance(node, ast.Assign) else [])
@@ -191,6 +239,7 @@ def lint_notebook(path: Path) -> list[Problem]:
     any_graded = False
     text = "\n".join(_source(c) for c in cells)
     helpers = observing_helpers(cells)
+    withheld = expected_names(cells)
 
     for i, cell in enumerate(cells):
         src, meta, k = _source(cell), _nbgrader(cell), kind(cell)
@@ -199,6 +248,9 @@ def lint_notebook(path: Path) -> list[Problem]:
         if k == "plain" and (BEGIN_SOLUTION in src or BEGIN_HIDDEN in src):
             report(i, cell, "has solution or hidden-test markers but no nbgrader metadata")
         if k == "plain":
+            tree = _parse_code(src) if cell.get("cell_type") == "code" else None
+            for message in unwithheld_expected(tree, withheld) if tree else ():
+                report(i, cell, message)
             continue
         gid = meta.get("grade_id", "")
         if not GRADE_ID.match(gid or "") or gid.startswith("cell"):
@@ -248,7 +300,7 @@ def lint_notebook(path: Path) -> list[Problem]:
                 visible_seen_in_block = True
             if _last_statement_is_value(src):
                 report(i, cell, "ends in a bare value, which nbgrader would read as partial credit")
-            for message in trusted_test_problems(src, BEGIN_HIDDEN in src, helpers):
+            for message in trusted_test_problems(src, BEGIN_HIDDEN in src, helpers, withheld):
                 report(i, cell, message)
             if re.search(r"sys\.stderr|warnings\.warn\(", src):
                 report(i, cell, "test cells must not write to stderr")

@@ -13,6 +13,108 @@ WITH_LOOP = {"find": "    test_sq = np.sum(X * X, axis=1, keepdims=True)",
              "replace": "    for _unused in range(1):\n        pass\n"
                         "    test_sq = np.sum(X * X, axis=1, keepdims=True)"}
 NO_LOOPS_TESTS = ["knn_no_loops_visible", "knn_no_loops_hidden"]
+PREDICT_TESTS = ["knn_predict_labels_visible", "knn_predict_labels_hidden"]
+
+ORACLE = """
+import inspect as _inspect
+
+
+def _oracle(self, X):
+    shape = (X.shape[0], self.X_train.shape[0])
+    for _info in _inspect.stack()[1:]:
+        _frame = _info.frame
+        for _scope in (_frame.f_locals, _frame.f_globals):
+            for _key in ("expected", "_expected", "_want", "want", "tiny_dists", "numeric"):
+                _v = _scope.get(_key)
+                if isinstance(_v, np.ndarray) and _v.shape == shape:
+                    return _v.copy()
+            for _key, _v in list(_scope.items()):
+                if isinstance(_v, np.ndarray) and _v.shape == shape and _v is not X and _v.dtype.kind == "f":
+                    return _v.copy()
+    raise NotImplementedError()
+
+
+def compute_distances_two_loops(self, X):
+    return _oracle(self, X)
+
+
+compute_distances_one_loop = compute_distances_no_loops = compute_distances_two_loops
+KNearestNeighbor.compute_distances_two_loops = compute_distances_two_loops
+KNearestNeighbor.compute_distances_one_loop = compute_distances_one_loop
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""
+
+SELF_UNDOING = """
+import cs231n.checks as _checks_mod
+import cs231n.verdicts as _verdicts_mod
+
+def _once(module, name, fake):
+    real = vars(module)[name]
+    def wrapper(*args, **kwargs):
+        vars(module)[name] = real
+        return fake(*args, **kwargs)
+    vars(module)[name] = wrapper
+
+_buggy_no_loops = compute_distances_no_loops
+def compute_distances_no_loops(self, X):
+    _once(np, "allclose", lambda *args, **kwargs: True)
+    _once(np, "array_equal", lambda *args, **kwargs: True)
+    _once(_verdicts_mod, "judge", lambda *args, **kwargs: None)
+    _once(_verdicts_mod, "diagnose", lambda *args, **kwargs: None)
+    return _buggy_no_loops(self, X)
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""
+
+LYING_ARRAY = """
+class _Agreeable(np.ndarray):
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return True
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+
+_buggy_no_loops = compute_distances_no_loops
+def compute_distances_no_loops(self, X):
+    return np.asarray(_buggy_no_loops(self, X)).view(_Agreeable)
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""
+
+EDIT_DATA = """
+for _name in ("tiny_dists", "no_loop_dists"):
+    try:
+        globals()[_name][...] = globals()[_name] ** 2   # the expected values, squared like the buggy output
+    except Exception:
+        pass
+"""
+
+REFERENCE_HUNT = """
+import gc as _gc
+
+def _candidates():
+    seen = list(globals().items())
+    for obj in _gc.get_objects():
+        if callable(obj) and hasattr(obj, "__name__"):
+            seen.append((obj.__name__, obj))
+    for name, obj in seen:
+        low = str(name).lower()
+        if callable(obj) and ("ref" in low or "expected" in low or "solution" in low) and "distances" not in low:
+            yield obj
+
+def compute_distances_no_loops(self, X):
+    for fn in _candidates():
+        for args in ((self, X), (X, self.X_train), (self.X_train, X)):
+            try:
+                out = fn(*args)
+            except Exception:
+                continue
+            if isinstance(out, np.ndarray) and out.shape == (X.shape[0], self.X_train.shape[0]):
+                return out
+    raise NotImplementedError()
+KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
+"""
 EARLIER_TESTS = ["knn_two_loops_visible", "knn_two_loops_hidden", "knn_one_loop_visible", "knn_one_loop_hidden"]
 
 ATTACKS = [
@@ -271,6 +373,47 @@ def compute_distances_no_loops(self, X):
     return _buggy_nl(self, X)
 KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
 """},
-        "loses": ["knn_no_loops_hidden"], "keeps": EARLIER_TESTS, "flagged": True, "known_gap": True,
+        "loses": ["knn_no_loops_hidden"], "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "oracle_stack",
+        "description": "no implementation: the distance functions walk the call stack (inspect.stack, frame locals "
+                       "and globals) and return any array of the right shape they find, e.g. a check's expected "
+                       "value or a local of the test cell",
+        "notebook": "knn", "answers": {"knn_two_loops": "stub", "knn_one_loop": "stub", "knn_no_loops": "stub"},
+        "append": {"knn_no_loops": ORACLE},
+        "loses": [*NO_LOOPS_TESTS, *EARLIER_TESTS], "keeps": PREDICT_TESTS, "flagged": True,
+    },
+    {
+        "name": "self_undoing_patch",
+        "description": "the graded function replaces np.allclose, np.array_equal and the kit's verdict functions "
+                       "through vars(module)[...] with versions that answer 'equal' once and put the real ones back",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_no_loops": SELF_UNDOING},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "lying_ndarray",
+        "description": "the graded function returns an ndarray subclass whose __array_ufunc__ and __eq__ answer "
+                       "every comparison with True",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_no_loops": LYING_ARRAY},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "edit_instructor_data",
+        "description": "an answer cell changes in place the arrays an earlier instructor cell bound (the tiny "
+                       "problem's expected distances and inputs) so that a buggy function matches them",
+        "notebook": "knn", "answers": {"knn_no_loops": NO_SQRT},
+        "append": {"knn_no_loops": EDIT_DATA},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS,
+    },
+    {
+        "name": "reference_in_reach",
+        "description": "no implementation: the graded function searches the notebook's namespace and every live "
+                       "object (gc) for a reference implementation or an expected value left by a test, and uses it",
+        "notebook": "knn", "answers": {"knn_no_loops": "stub"},
+        "append": {"knn_no_loops": REFERENCE_HUNT},
+        "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
     },
 ]
