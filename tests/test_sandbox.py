@@ -51,8 +51,42 @@ except OSError:
 status = open("/proc/self/status").read()
 result["cap_eff"] = [ln.split()[1] for ln in status.splitlines() if ln.startswith("CapEff")][0]
 result["rlimit_as"] = resource.getrlimit(resource.RLIMIT_AS)[0]
+result["uid"] = os.getuid()
+result["home"] = os.environ.get("HOME")
+result["tmpdir"] = os.environ.get("TMPDIR")
+def writable(path):  # try to create a file there (removed again if it worked)
+    path = os.path.expanduser(path)
+    try:
+        with open(path, "w") as f:
+            f.write("x")
+    except OSError:
+        return False
+    os.remove(path)
+    return True
+result["write"] = {p: writable(p) for p in WRITES}
 print("RESULT" + json.dumps(result))
 """
+
+
+def site_packages() -> str:
+    import numpy
+
+    return str(Path(numpy.__file__).resolve().parents[1])
+
+
+def write_targets() -> list[str]:
+    """Places a kernel must not write to (its venv, the package, the real HOME, the host's /tmp and the
+    course are tried by the probe; the last three entries are its own private places, which it may)."""
+    import cs231n
+
+    package = Path(cs231n.__file__).resolve().parent
+    return [f"{site_packages()}/zz_cs231n_probe.pth", str(package / "grading" / "guard.py.probe"),
+            str(package / "checks.py.probe"), str(Path.home() / ".cs231n-probe"), "/root/.cs231n-probe",
+            str(ROOT / "cs231n-probe.txt"), "/etc/cs231n-probe", "/var/tmp/cs231n-probe",
+            "probe-in-workdir.txt", "/tmp/probe-in-tmp.txt", "~/probe-in-home.txt"]
+
+
+OWN_PLACES = ["probe-in-workdir.txt", "/tmp/probe-in-tmp.txt", "~/probe-in-home.txt"]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +114,7 @@ def run_probe(cwd: Path, paths: list[str], port: int, env: dict[str, str]) -> di
         try:
             await kc.wait_for_ready(timeout=60)
             texts = []
-            code = f"PATHS = {paths!r}\nPORT = {port}\nTEST_PID = {os.getpid()}\n" + PROBE
+            code = f"PATHS = {paths!r}\nWRITES = {write_targets()!r}\nPORT = {port}\nTEST_PID = {os.getpid()}\n" + PROBE
             await kc.execute_interactive(code, timeout=60,
                                          output_hook=lambda m: texts.append(m["content"].get("text", "")))
         finally:
@@ -135,10 +169,51 @@ def test_working_directory_holds_the_submission_only(sandboxed):
 def test_kernel_can_import_the_package_but_not_read_instructor_files(sandboxed, course):
     assert sandboxed["read"][str(package_repository() / "cs231n" / "checks.py")] is True
     if namespaces_available():
-        assert sandboxed["sandbox"].startswith("namespaces")
+        assert sandboxed["sandbox"] == "full"
         assert {p: sandboxed["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}
     else:  # documented fallback: working directory only
-        assert sandboxed["sandbox"].startswith("workdir only")
+        assert sandboxed["sandbox"] == "partial"
+
+
+def test_kernel_writes_nowhere_but_its_own_private_places(sandboxed):
+    if not namespaces_available():
+        pytest.skip("no namespaces on this machine")
+    write = {p.replace("~", "HOME"): ok for p, ok in sandboxed["write"].items()}
+    own = {p.replace("~", "HOME") for p in OWN_PLACES}
+    assert {p: ok for p, ok in write.items() if p in own} == dict.fromkeys(own, True)
+    assert {p: ok for p, ok in write.items() if p not in own} == {p: False for p in write if p not in own}
+    assert sandboxed["home"] == "/tmp/home" and sandboxed["tmpdir"] == "/tmp"
+
+
+def test_kernel_runs_unprivileged(sandboxed):
+    if not namespaces_available():
+        pytest.skip("no namespaces on this machine")
+    if os.geteuid() == 0:
+        import pwd
+
+        assert sandboxed["uid"] == pwd.getpwnam("nobody").pw_uid
+    else:
+        assert sandboxed["uid"] != 0
+
+
+def test_nothing_is_left_behind_by_the_kernel(sandboxed):
+    """Its private places vanish with it, and nothing it tried reached the machine."""
+    import cs231n
+
+    leftovers = [p for p in ("/tmp/probe-in-tmp.txt", str(Path.home() / ".cs231n-probe"), "/root/.cs231n-probe",
+                             f"{site_packages()}/zz_cs231n_probe.pth", "/var/tmp/cs231n-probe",
+                             str(Path(cs231n.__file__).parent / "grading" / "guard.py.probe"))
+                 if os.path.exists(p)]
+    assert leftovers == []
+    assert not list(Path("/tmp").glob("cs231n-kernel-*/work/probe-in-workdir.txt"))
+
+
+def test_isolation_probe_agrees_with_the_kernel(sandboxed):
+    from cs231n.grading.sandbox import probe
+
+    if not namespaces_available():
+        pytest.skip("no namespaces on this machine")
+    assert probe()["isolation"] == "full" == sandboxed["sandbox"]
 
 
 def test_no_network_no_other_processes_no_capabilities(sandboxed):
@@ -162,19 +237,31 @@ def test_sandbox_off_gives_the_plain_kernel_with_network(course, server):
     assert result["read"][str(course / "gradebook.db")] is True
 
 
-def test_fallback_without_namespaces_still_isolates_the_working_directory(tmp_path):
+def test_fallback_without_namespaces_is_recorded_as_partial(tmp_path):
     submission = tmp_path / "submitted"
     submission.mkdir()
     (submission / "mine.ipynb").write_text("{}")
-    code = ("import os\nfrom cs231n.grading import sandbox as s\n"
+    code = ("import os, json\nfrom cs231n.grading import sandbox as s\n"
             "def refuse(network):\n    raise OSError(1, 'unshare: Operation not permitted')\n"
             "s._enter_namespaces = refuse\n"
-            f"how = s.isolate({str(tmp_path / 'kernel')!r}, [])\n"
-            "print(how)\nprint(os.getcwd())\nprint(sorted(os.listdir('.')))\n")
+            f"info = s.isolate({str(tmp_path / 'kernel')!r}, [])\n"
+            "print(json.dumps(info))\nprint(os.getcwd())\nprint(sorted(os.listdir('.')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=submission,
                          timeout=60).stdout.splitlines()
-    assert out[0].startswith("workdir only") and "Operation not permitted" in out[0]
+    info = json.loads(out[0])
+    assert info["isolation"] == "partial" and "Operation not permitted" in info["reason"]
+    assert json.loads((tmp_path / "kernel" / "isolation.json").read_text()) == info
     assert out[1] == str(tmp_path / "kernel" / "work") and out[2] == "['mine.ipynb']"
+
+
+def test_kernel_copy_of_a_notebook_holds_only_its_answer_cells():
+    from cs231n.grading.sandbox import answers_only
+
+    nb = {"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {"nbgrader": {"solution": True}}},
+                    {"cell_type": "code", "source": "expected = 2", "metadata": {"nbgrader": {"grade": True}}},
+                    {"cell_type": "markdown", "source": "text", "metadata": {}}], "metadata": {}}
+    assert [c["source"] for c in json.loads(answers_only(json.dumps(nb).encode()))["cells"]] == ["x = 1"]
+    assert answers_only(b"not json") == b""
 
 
 def test_kernel_starts_when_the_kit_lies_under_a_covered_folder(course, server):
@@ -186,6 +273,6 @@ def test_kernel_starts_when_the_kit_lies_under_a_covered_folder(course, server):
     checks_py = str(package_repository() / "cs231n" / "checks.py")
     result = run_probe(cwd, [*secret_paths(course), checks_py], server,
                        {"CS231N_SANDBOX": "1", "CS231N_SANDBOX_HIDE": str(package_repository())})
-    assert result["sandbox"].startswith("namespaces") and result["kernel"] == "GuardedKernel"
+    assert result["sandbox"] == "full" and result["kernel"] == "GuardedKernel"
     assert result["read"][checks_py] is True
     assert {p: result["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}
