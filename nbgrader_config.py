@@ -16,7 +16,7 @@ from nbgrader.preprocessors import (
 )
 
 from cs231n.grading.execute import RobustExecute
-from cs231n.grading.feedback import HideHiddenTests
+from cs231n.grading.feedback import HideHiddenTests, NoteGrading
 from cs231n.grading.hooks import copy_siblings_before_grading
 from cs231n.grading.sanitize import DeduplicateCells, RestoreCellRoles
 
@@ -50,7 +50,7 @@ c.Autograde.autograde_preprocessors = [
 c.Autograde.pre_convert_hook = copy_siblings_before_grading
 
 # Feedback: scores and visible-test results; hidden tests show a verdict only.
-c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [HideHiddenTests, NoteGrading, GetGrades, CSSHTMLHeaderPreprocessor]
 
 # Student-facing release: solutions replaced with this stub, so every check reports "not attempted".
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

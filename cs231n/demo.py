@@ -3,7 +3,9 @@
 Offline, on the embedded synthetic dataset (unless real CIFAR-10 is present): copies the course into
 a scratch folder, generates every assignment that has notebooks, simulates a small class (a student
 who submits the reference answers, one who submits the untouched release, one with a classic bug in
-every notebook), autogrades them with nbgrader, generates feedback, and prints the gradebook.
+every notebook, and attackers: one whose functions copy expected values from the grader's call stack,
+one who plants a .pth file to rig every later verdict), autogrades them with nbgrader, checks that the
+attackers earn only what their honest code earns, generates feedback, and prints the gradebook.
 """
 
 import argparse
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         students = C.demo_class(course, a, all_mutants=args.check, only=args.notebook)
         C.submit_class(course, a, students)
         print(f"[{a}] simulated students: " + ", ".join(
-            s.name + ("" if not s.mutants else f" ({', '.join(m.name for m in s.mutants)})") for s in students))
+            s.name + ("" if not s.mutants or s.attack else f" ({', '.join(m.name for m in s.mutants)})")
+            for s in students))
         report = C.autograde_parallel(course, a, workers=args.workers)
         failures += [(a, r) for r in report.needs_attention]
         print(f"[{a}] generating feedback ...")
@@ -59,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         all_grades[a] = C.grades(course, a)
         if args.check:
             problems += [f"{a}: {p}" for p in C.check_round(all_grades[a], students)]
+        attackers = [s for s in students if s.attack is not None]
+        if attackers:
+            caught = C.check_round(all_grades[a], attackers)
+            problems += [f"{a}: {p}" for p in caught]
+            print(f"[{a}] attackers ({', '.join(s.name for s in attackers)}): " + (
+                "each earned exactly what the honest code behind the attack earns" if not caught
+                else "PROBLEMS: " + "; ".join(caught)))
         print(f"[{a}] done in {time.perf_counter() - t:.1f} s")
 
     print("\nGradebook (autograded points; inline questions await manual grading):\n")

@@ -29,7 +29,8 @@ class Attack:
     - rename: submit the notebook under this name instead;
     - loses: tests the honest code fails (must score zero); keeps: tests it passes (must keep full points);
     - flagged: the grader must leave a review note in a student cell;
-    - known_gap: documented as beating the in-process defences; it must then at least be flagged.
+    - disk: writes aimed at the grading machine (files that would outlive the kernel and change how later
+      submissions are graded): honest code behind, later victims must be graded as if it never ran.
     """
 
     name: str
@@ -42,7 +43,7 @@ class Attack:
     loses: list = field(default_factory=list)
     keeps: list = field(default_factory=list)
     flagged: bool = False
-    known_gap: bool = False
+    disk: bool = False  # an attack on the grading machine's files (victims are graded after it)
 
     def honest_answers(self, reference: dict[str, str], release: dict[str, str]) -> dict[str, str]:
         """The answers behind the attack: the reference with the listed stubs and bugs."""

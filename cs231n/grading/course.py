@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .attacks import Attack, load_attacks
 from .simulate import Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
 
 COURSE_FILES = ("nbgrader_config.py",)
@@ -117,14 +118,22 @@ def submit(course: Path, assignment: str, student: str, notebooks: dict[str, dic
 
 @dataclass
 class Student:
-    """A simulated student: which mutants (classic bugs) they made; None = untouched release."""
+    """A simulated student: which mutants (classic bugs) they made; None = untouched release; or an
+    attack (``cs231n.grading.attacks``) on one notebook, the reference answers in the others."""
 
     name: str
     mutants: list[Mutant] | None = field(default_factory=list)
+    attack: Attack | None = None
 
     def notebooks(self, release: dict[str, dict], answers: dict[str, dict[str, str]]) -> dict[str, dict]:
         if self.mutants is None:
             return release
+        if self.attack is not None:
+            out = {nb_name: fill_answers(nb, answers.get(nb_name, {})) for nb_name, nb in release.items()}
+            out.pop(self.attack.notebook, None)
+            nb = self.attack.notebook_json(release[self.attack.notebook], answers[self.attack.notebook])
+            out[self.attack.rename or self.attack.notebook] = nb
+            return out
         out = {}
         for nb_name, nb in release.items():
             mine = answers.get(nb_name, {})
@@ -160,14 +169,22 @@ def demo_class(
     one with the first bug of every notebook, or (all_mutants) enough students to make every bug and
     every correct variant (grading/variants/).
     ``only``: the bugs of these notebooks only (the others present are siblings they load)."""
-    if all_mutants:
-        return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment, only)]
-    first: dict[str, Mutant] = {}
     present = _mutated_notebooks(course, assignment, only)
+    attackers = [Student(f"attacker_{a.name}", attack=a) for a in load_attacks(course, assignment)
+                 if a.name in DEMO_ATTACKS and a.notebook in present]
+    if all_mutants:
+        return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment, only),
+                *attackers]
+    first: dict[str, Mutant] = {}
     for m in load_mutants(course, assignment, folders=("mutants",)):
         if m.notebook in present:
             first.setdefault(m.notebook, m)
-    return [Student("reference"), Student("untouched", None), Student("buggy", list(first.values()))]
+    return [Student("reference"), Student("untouched", None), Student("buggy", list(first.values())), *attackers]
+
+
+#: Attacks (from grading/attacks/) that the demo's class includes, one student each: they must earn
+#: what the honest code behind them earns, and nothing for anyone else.
+DEMO_ATTACKS = ("oracle_stack", "disk_pth")
 
 
 def _label(m: Mutant) -> str:
@@ -185,6 +202,10 @@ def check_round(grades_by_student: dict[str, list["CellGrade"]], students: list[
             problems.append(f"{s.name}: no grades recorded")
             continue
         lost = {g.grade_id for g in rows if g.auto_score != g.max_score}
+        if s.attack is not None:
+            mine = {g.grade_id: (g.auto_score or 0.0, g.max_score) for g in rows if g.notebook == s.attack.notebook}
+            problems += s.attack.problems(mine, notes=True)
+            continue
         if s.mutants is None:
             scored = sorted(g.grade_id for g in rows if g.auto_score)
             if scored:

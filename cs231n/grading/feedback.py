@@ -1,9 +1,11 @@
-"""Feedback that never shows a hidden test.
+"""Feedback that never shows a hidden test, and says how the notebook was graded.
 
 nbgrader's feedback HTML shows the autograded notebook as it ran, hidden tests and their tracebacks
 included. ``HideHiddenTests`` replaces, in the feedback only, the source of every cell that holds a
 hidden test with a one-line placeholder and its outputs with a one-line verdict that names no value,
 line or expression from the test. The autograded notebook that instructors see keeps everything.
+``NoteGrading`` puts a short note at the top: how the tests were decided and the isolation the
+grading kernel had (recorded by ``RobustExecute`` in the notebook's metadata).
 """
 
 from nbformat.notebooknode import NotebookNode
@@ -43,3 +45,26 @@ class HideHiddenTests(NbGraderPreprocessor):
             cell.source = f"# Hidden tests{worth}: run at grading time; their code is not shown."
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=verdict(cell) + "\n")]
         return cell, resources
+
+
+def grading_note(nb: NotebookNode) -> str:
+    """The note at the top of a notebook's feedback (Markdown)."""
+    info = nb.get("metadata", {}).get("cs231n", {}).get("isolation") or {}
+    level = info.get("isolation", "unknown")
+    if level == "full":
+        where = ("in an isolated grading kernel (its own read-only view of the machine, no network, no other "
+                 "processes, an unprivileged user)")
+    else:
+        where = f"in a grading kernel with **{level} isolation** ({info.get('reason') or 'not recorded'})"
+    return ("**How this notebook was graded.** Your code ran " + where + ". Each test's result was decided "
+            "outside your notebook's process, by comparing what your code computed with what the reference "
+            "solution computes on the same inputs.")
+
+
+class NoteGrading(NbGraderPreprocessor):
+    """Add the grading note as the first cell of the feedback."""
+
+    def preprocess(self, nb, resources):
+        cell = NotebookNode(cell_type="markdown", metadata={}, source=grading_note(nb))
+        nb.cells.insert(0, cell)
+        return nb, resources

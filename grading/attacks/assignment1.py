@@ -13,7 +13,88 @@ WITH_LOOP = {"find": "    test_sq = np.sum(X * X, axis=1, keepdims=True)",
              "replace": "    for _unused in range(1):\n        pass\n"
                         "    test_sq = np.sum(X * X, axis=1, keepdims=True)"}
 NO_LOOPS_TESTS = ["knn_no_loops_visible", "knn_no_loops_hidden"]
+EARLIER_TESTS = ["knn_two_loops_visible", "knn_two_loops_hidden", "knn_one_loop_visible", "knn_one_loop_hidden"]
 PREDICT_TESTS = ["knn_predict_labels_visible", "knn_predict_labels_hidden"]
+
+ALL_KNN_TESTS = [*EARLIER_TESTS, *NO_LOOPS_TESTS, *PREDICT_TESTS, "knn_l1_visible", "knn_l1_hidden",
+                 "knn_cross_validation_visible", "knn_cross_validation_hidden", "knn_best_k_visible",
+                 "knn_test_accuracy"]
+
+#: Writes that would outlive the kernel if they worked, with payloads that would hand points to every
+#: later submission (the untouched release of the tamper test's victim, graded after them).
+PTH_PAYLOAD = r"""
+import glob as _glob, os as _os, site as _site
+_payload = "import cs231n.verdicts as _v; _v.judge = lambda *a, **k: None\n"
+_dirs = set(_site.getsitepackages() + [_os.path.dirname(_os.path.dirname(np.__file__))])
+for _d in _dirs:
+    for _target in [_os.path.join(_d, "zz_cs231n_attack.pth"), *_glob.glob(_os.path.join(_d, "*.pth"))]:
+        try:
+            with open(_target, "a") as _f:
+                _f.write(_payload)
+            print("wrote", _target)
+        except OSError as _e:
+            print("blocked:", _target, _e.strerror)
+"""
+
+STARTUP_PAYLOAD = r"""
+import os as _os, pathlib as _pathlib
+_code = (
+    "import numpy as _np\n"
+    "def _install(*_args):\n"
+    "    cls = get_ipython().user_ns.get('KNearestNeighbor')\n"
+    "    if cls is not None:\n"
+    "        def _dists(self, X):\n"
+    "            return _np.sqrt(_np.maximum(((X[:, None, :] - self.X_train[None, :, :]) ** 2).sum(axis=2), 0))\n"
+    "        cls.compute_distances_two_loops = cls.compute_distances_one_loop = _dists\n"
+    "        cls.compute_distances_no_loops = _dists\n"
+    "get_ipython().events.register('post_run_cell', _install)\n")
+for _home in {_os.path.expanduser("~"), "/root", _os.environ.get("IPYTHONDIR", ""), "/tmp/home"}:
+    if not _home:
+        continue
+    for _folder in (_pathlib.Path(_home) / ".ipython" / "profile_default" / "startup",
+                    _pathlib.Path(_home) / "profile_default" / "startup"):
+        try:
+            _folder.mkdir(parents=True, exist_ok=True)
+            (_folder / "00-cs231n-attack.py").write_text(_code)
+            print("wrote", _folder)
+        except OSError as _e:
+            print("blocked:", _folder, _e.strerror)
+"""
+
+PACKAGE_PAYLOAD = r"""
+import os as _os, cs231n as _pkg
+_root = _os.path.dirname(_pkg.__file__)
+for _rel, _text in (("verdicts.py", "def judge(*args, **kwargs):\n    return None\n"),
+                    ("grading/judging.py", "def judge_cell(*args, **kwargs):\n    return None\n"),
+                    ("grading/guard.py", "raise SystemExit('guard replaced by an attacker')\n"),
+                    ("cs231n-attack-marker.py", "x = 1\n")):
+    try:
+        with open(_os.path.join(_root, _rel), "w") as _f:
+            _f.write(_text)
+        print("wrote", _rel)
+    except OSError as _e:
+        print("blocked:", _rel, _e.strerror)
+"""
+
+SCATTER_PAYLOAD = r"""
+import os as _os
+for _target in ("/tmp/cs231n-attack-marker", "/var/tmp/cs231n-attack-marker", "/dev/shm/cs231n-attack-marker",
+                _os.path.expanduser("~/cs231n-attack-marker"), "/root/cs231n-attack-marker",
+                "../cs231n-attack-marker", "../../cs231n-attack-marker", "../../../cs231n-attack-marker",
+                "../../../gradebook.db", "/etc/cs231n-attack-marker"):
+    try:
+        with open(_target, "a") as _f:
+            _f.write("attack")
+        print("wrote", _target)
+    except OSError as _e:
+        print("blocked:", _target, _e.strerror)
+"""
+
+#: Files the on-disk attacks try to leave behind ("~": the grader's HOME).
+MARKERS = ["/tmp/cs231n-attack-marker", "/var/tmp/cs231n-attack-marker", "/dev/shm/cs231n-attack-marker",
+           "~/cs231n-attack-marker", "/root/cs231n-attack-marker", "/etc/cs231n-attack-marker",
+           "~/.ipython/profile_default/startup/00-cs231n-attack.py",
+           "/root/.ipython/profile_default/startup/00-cs231n-attack.py"]
 
 ORACLE = """
 import inspect as _inspect
@@ -115,7 +196,6 @@ def compute_distances_no_loops(self, X):
     raise NotImplementedError()
 KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
 """
-EARLIER_TESTS = ["knn_two_loops_visible", "knn_two_loops_hidden", "knn_one_loop_visible", "knn_one_loop_hidden"]
 
 ATTACKS = [
     {
@@ -374,6 +454,33 @@ def compute_distances_no_loops(self, X):
 KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
 """},
         "loses": ["knn_no_loops_hidden"], "keeps": EARLIER_TESTS, "flagged": True,
+    },
+    {
+        "name": "disk_pth",
+        "description": "writes .pth files into the virtual environment's site-packages (every later Python "
+                       "process, the grader's included, would make every verdict 'right')",
+        "notebook": "knn", "append": {"knn_two_loops": PTH_PAYLOAD}, "disk": True,
+        "loses": [], "keeps": ALL_KNN_TESTS, "flagged": True,
+    },
+    {
+        "name": "disk_ipython_startup",
+        "description": "writes IPython startup files into HOME (every later student's kernel would get correct "
+                       "distance functions installed)",
+        "notebook": "knn", "append": {"knn_two_loops": STARTUP_PAYLOAD}, "disk": True,
+        "loses": [], "keeps": ALL_KNN_TESTS, "flagged": True,
+    },
+    {
+        "name": "disk_package",
+        "description": "overwrites the kit's verdict and judging code and the grading kernel in the installed "
+                       "package",
+        "notebook": "knn", "append": {"knn_two_loops": PACKAGE_PAYLOAD}, "disk": True,
+        "loses": [], "keeps": ALL_KNN_TESTS,
+    },
+    {
+        "name": "disk_scatter",
+        "description": "writes marker files into /tmp, /var/tmp, /dev/shm, HOME, /etc and the course folder",
+        "notebook": "knn", "append": {"knn_two_loops": SCATTER_PAYLOAD}, "disk": True,
+        "loses": [], "keeps": ALL_KNN_TESTS,
     },
     {
         "name": "oracle_stack",
