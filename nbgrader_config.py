@@ -17,7 +17,8 @@ from nbgrader.preprocessors import (
 
 from cs231n.grading.execute import RobustExecute
 from cs231n.grading.feedback import HideHiddenTests, NoteGrading
-from cs231n.grading.hooks import copy_siblings_before_grading
+from cs231n.grading.hooks import prepare_submission
+from cs231n.grading.problems import RecordProblems
 from cs231n.grading.sanitize import DeduplicateCells, RestoreCellRoles
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
@@ -44,10 +45,11 @@ c.Autograde.autograde_preprocessors = [
     ClearMetadataPreprocessor,
     LimitOutput,
     SaveAutoGrades,
+    RecordProblems,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.Autograde.pre_convert_hook = copy_siblings_before_grading
+c.Autograde.pre_convert_hook = prepare_submission
 
 # Feedback: scores and visible-test results; hidden tests show a verdict only.
 c.GenerateFeedback.preprocessors = [HideHiddenTests, NoteGrading, GetGrades, CSSHTMLHeaderPreprocessor]

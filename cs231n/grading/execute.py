@@ -45,7 +45,7 @@ from .cells import split_judge, withhold_expected
 from .isolation import IsolationUnavailable, check_isolation, isolation_message
 from .judging import answer_sources, judge_cell, run_judge
 from .limits import LimitedKernelManager, configured
-from .outcomes import CELL_TIMEOUT, CHECK_FAILED, DEAD_KERNEL, NOT_RUN, NOT_VERIFIED
+from .outcomes import CELL_TIMEOUT, CHECK_FAILED, DEAD_KERNEL, NOT_GRADED, NOT_RUN, NOT_VERIFIED
 
 PROOF_MIME = "application/vnd.cs231n.test-proof+json"  # as cs231n.grading.guard (not imported: no ipykernel here)
 
@@ -176,6 +176,9 @@ class RobustExecute(Execute):
         return max(0, configured("CS231N_NOTEBOOK_SECONDS", 0))
 
     def preprocess(self, nb, resources=None, km=None):
+        reason = nb.metadata.get("cs231n", {}).get("not_graded")
+        if reason and self.mode == "grade":
+            return self._not_graded(nb, resources, str(reason))
         self._failure: str | None = None
         self._deadline = None  # the notebook's clock starts at its first code cell, once the kernel is up
         self._answers = answer_sources(nb.cells)
@@ -190,6 +193,17 @@ class RobustExecute(Execute):
         if self._failure:
             self.log.error("%s", self._failure)
             resources.setdefault("cs231n", {})["execution_failure"] = self._failure
+        return nb, resources
+
+    def _not_graded(self, nb, resources, reason: str):
+        """A notebook that could not be graded (``cs231n.grading.repair``): nothing runs; every code cell
+        says why, so every test scores 0 with the reason."""
+        self.log.warning("not graded: %s", reason)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [error_output(NOT_GRADED, f"not graded: {reason}")]
+                cell.execution_count = None
+        nb.metadata.setdefault("cs231n", {})["isolation"] = {"isolation": "not run", "reason": reason}
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):

@@ -56,9 +56,16 @@ def grading_note(nb: NotebookNode) -> str:
                  "processes, an unprivileged user)")
     else:
         where = f"in a grading kernel with **{level} isolation** ({info.get('reason') or 'not recorded'})"
-    return ("**How this notebook was graded.** Your code ran " + where + ". Each test's result was decided "
+    meta = nb.get("metadata", {}).get("cs231n", {})
+    if meta.get("not_graded"):
+        return f"**This notebook was not graded:** {meta['not_graded']}. Its tests score 0."
+    note = ("**How this notebook was graded.** Your code ran " + where + ". Each test's result was decided "
             "outside your notebook's process, by comparing what your code computed with what the reference "
             "solution computes on the same inputs.")
+    problems = meta.get("problems") or []
+    if problems:
+        note += "\n\n**Noted while grading:** " + "; ".join(map(str, problems)) + "."
+    return note
 
 
 class NoteGrading(NbGraderPreprocessor):

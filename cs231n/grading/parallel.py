@@ -171,13 +171,19 @@ def isolation_of(folder: Path) -> str:
 
 
 def execution_problems(folder: Path) -> list[str]:
-    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks."""
+    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks, and
+    the problems ``cs231n.grading.repair`` found (a notebook not graded, instructor cells put back)."""
     problems: list[str] = []
     for path in sorted(Path(folder).glob("*.ipynb")):
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        meta = nb.get("metadata", {}).get("cs231n", {})
+        if meta.get("not_graded"):
+            problems.append(f"not graded: {path.name}: {meta['not_graded']}")
+        else:
+            problems += [f"repaired: {path.name}: {p}" for p in meta.get("problems", [])]
         for i, cell in enumerate(nb.get("cells", []), 1):
             for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
                 ename = out.get("ename") if out.get("output_type") == "error" else None
