@@ -338,9 +338,11 @@ def gradients(name: str, analytic: Mapping[str, Any] | Any, numeric: Any = _NONE
 
 
 def returned(name: str, result: Any, keys: Sequence[str]) -> dict:
-    """A function's returned tuple as a dict by ``keys`` (a single key: the result itself), or a failure
-    that says what the function must return."""
+    """A function's returned tuple (or dict) as a dict by ``keys`` (a single key: the result itself), or a
+    failure that says what the function must return."""
     __tracebackhide__ = True
+    if isinstance(result, dict) and all(k in result for k in keys):
+        return {k: result[k] for k in keys}
     if len(keys) == 1 and not isinstance(result, tuple):
         return {keys[0]: result}
     if not (isinstance(result, tuple | list) and len(result) == len(keys)):
@@ -374,7 +376,7 @@ def backward_pass(name: str, forward: Callable[[], Any], backward: Callable[[Any
         _judged(f"{name}, {label}", returned(name, result, keys), rule, expected)
 
     def own() -> None:
-        out = forward()
+        out = run(f"{name} (your forward pass, for its cache)", forward)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise CheckFailed(f"{name}: the forward pass must return (out, cache)")
         with_cache(out[1], "with your forward pass's cache")
