@@ -228,3 +228,16 @@ def test_judge_blocks_run_in_the_grader_over_plain_data():
     assert judge_cell(ref, {"observations": [_record("best", ("l1", 3), verdicts.record())]}, []) == "not the best one"
     # results the judge cannot read fail the test and never the grader
     assert "could not be checked" in run_judge("x = checks.observed['missing']", [])
+
+
+def test_a_function_that_works_in_place_keeps_its_result():
+    checks.begin_cell("student")
+    x = np.ones(3)
+
+    def scale_in_place(a):
+        a *= 2
+        return a
+
+    assert np.array_equal(checks.array("h", lambda: scale_in_place(x), np.full(3, 2.0), inputs={"x": x}),
+                          np.full(3, 2.0))
+    assert np.array_equal(x, np.ones(3))
