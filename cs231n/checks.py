@@ -126,6 +126,17 @@ class _Withheld:
 WITHHELD = _Withheld()
 
 
+def _withheld(value: Any) -> bool:
+    """Whether an expected value is, or holds, ``WITHHELD`` (e.g. a dict of withheld gradients)."""
+    if value is WITHHELD:
+        return True
+    if isinstance(value, dict):
+        return any(_withheld(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_withheld(v) for v in value)
+    return False
+
+
 def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NONE) -> Any:
     """Record ``value`` under ``rule`` (default ``record``: for the judge block only).
 
@@ -153,7 +164,7 @@ def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NO
 def _judged(name: str, value: Any, rule: dict, expected: Any) -> Any:
     """Observe, then judge in the notebook when the expected value is known."""
     __tracebackhide__ = True
-    if expected is WITHHELD:
+    if _withheld(expected):
         expected = _NONE
     seen = observe(name, value, rule, expected)
     if "unobservable" in _cell.records[-1]:

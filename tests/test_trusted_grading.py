@@ -241,3 +241,8 @@ def test_a_function_that_works_in_place_keeps_its_result():
     assert np.array_equal(checks.array("h", lambda: scale_in_place(x), np.full(3, 2.0), inputs={"x": x}),
                           np.full(3, 2.0))
     assert np.array_equal(x, np.ones(3))
+
+
+def test_a_dict_of_withheld_values_is_withheld():
+    got = _observations("grade", lambda: checks.gradients("g", {"W": np.ones(2)}, {"W": checks.WITHHELD}))
+    assert [o["name"] for o in got["observations"]] == ["g"]
