@@ -25,9 +25,9 @@ best of the student's own results, minibatches are rows of X) go in a *judge blo
     checks.require(checks.observed["best"] == ..., "best_k is not the best k")
     ### END JUDGE
 
-A judge block sees only ``checks.observed`` (this cell's observations, as plain data), ``np`` and
-``math``. In a student's notebook it runs right where it is; while grading, the grader runs it
-outside the student's process. In a notebook::
+A judge block sees only ``checks.observed`` (this cell's observations, as plain data),
+``checks.expected`` (hidden tests: the reference run's observations) and ``np``. In a student's
+notebook it runs right where it is; while grading, the grader runs it outside the student's process. In a notebook::
 
     from cs231n import checks
     checks.section("kNN distances")
@@ -126,6 +126,17 @@ class _Withheld:
 WITHHELD = _Withheld()
 
 
+def _withheld(value: Any) -> bool:
+    """Whether an expected value is, or holds, ``WITHHELD`` (e.g. a dict of withheld gradients)."""
+    if value is WITHHELD:
+        return True
+    if isinstance(value, dict):
+        return any(_withheld(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_withheld(v) for v in value)
+    return False
+
+
 def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NONE) -> Any:
     """Record ``value`` under ``rule`` (default ``record``: for the judge block only).
 
@@ -153,7 +164,7 @@ def observe(name: str, value: Any, rule: dict | None = None, expected: Any = _NO
 def _judged(name: str, value: Any, rule: dict, expected: Any) -> Any:
     """Observe, then judge in the notebook when the expected value is known."""
     __tracebackhide__ = True
-    if expected is WITHHELD:
+    if _withheld(expected):
         expected = _NONE
     seen = observe(name, value, rule, expected)
     if "unobservable" in _cell.records[-1]:
@@ -242,9 +253,22 @@ def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = N
         raise
     must_keep = set(before) if pure is True else set(pure or ())
     after = {k: np.array(inputs[k], copy=True) for k in must_keep if k in before}
+    result = _detached(result, [inputs[k] for k in before])
     _restore(inputs, before, after)
     for key in sorted(after):
         _judged(f"{name} leaves {key} unchanged", after[key], verdicts.equal(), before[key])
+    return result
+
+
+def _detached(result: Any, arrays: list[np.ndarray]) -> Any:
+    """``result`` with copies of its arrays that share memory with an input (a function that works in
+    place and returns its argument keeps its result when the input gets its values back)."""
+    if isinstance(result, np.ndarray):
+        return result.copy() if any(np.shares_memory(result, a) for a in arrays) else result
+    if isinstance(result, tuple | list):
+        return type(result)(_detached(r, arrays) for r in result)
+    if isinstance(result, dict):
+        return {k: _detached(v, arrays) for k, v in result.items()}
     return result
 
 
@@ -337,14 +361,16 @@ def gradients(name: str, analytic: Mapping[str, Any] | Any, numeric: Any = _NONE
     return _judged(name, analytic, verdicts.rel_error(tol), numeric)
 
 
-def returned(name: str, result: Any, keys: Sequence[str]) -> dict:
-    """A function's returned tuple as a dict by ``keys`` (a single key: the result itself), or a failure
-    that says what the function must return."""
+def returned(name: str, result: Any, keys: Sequence[str], prefix: str = "d") -> dict:
+    """A function's returned tuple (or dict) as a dict by ``keys`` (a single key: the result itself), or a
+    failure that says what the function must return (``prefix`` + each key: "dx", "dw" for gradients)."""
     __tracebackhide__ = True
+    if isinstance(result, dict) and all(k in result for k in keys):
+        return {k: result[k] for k in keys}
     if len(keys) == 1 and not isinstance(result, tuple):
         return {keys[0]: result}
     if not (isinstance(result, tuple | list) and len(result) == len(keys)):
-        _fail(name, f"must return a tuple of {len(keys)}: ({', '.join('d' + k for k in keys)}); "
+        _fail(name, f"must return a tuple of {len(keys)}: ({', '.join(prefix + k for k in keys)}); "
                     f"got {type(result).__name__}" + (f" of {len(result)}" if isinstance(result, tuple | list) else ""))
     return dict(zip(keys, result, strict=True))
 
@@ -374,7 +400,7 @@ def backward_pass(name: str, forward: Callable[[], Any], backward: Callable[[Any
         _judged(f"{name}, {label}", returned(name, result, keys), rule, expected)
 
     def own() -> None:
-        out = forward()
+        out = run(f"{name} (your forward pass, for its cache)", forward)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise CheckFailed(f"{name}: the forward pass must return (out, cache)")
         with_cache(out[1], "with your forward pass's cache")

@@ -50,11 +50,15 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, complex):
         return {_COMPLEX: [value.real, value.imag]}
     if isinstance(value, np.generic):
+        if value.dtype.kind in "fc" and value.dtype.name not in DTYPES:  # extended precision: as float64
+            value = value.astype(np.complex128 if value.dtype.kind == "c" else np.float64)
         if value.dtype.name not in DTYPES:
             raise NotPlainData(f"a NumPy scalar of dtype {value.dtype}")
         return to_plain(value.item(), _depth)
     if isinstance(value, np.ndarray):
         arr = np.ascontiguousarray(np.asarray(value).view(np.ndarray))
+        if arr.dtype.kind in "fc" and arr.dtype.name not in DTYPES:  # extended precision: as float64
+            arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
         if arr.dtype.name not in DTYPES:
             raise NotPlainData(f"an array of dtype {arr.dtype}")
         arr = arr.astype(arr.dtype.newbyteorder("<"), copy=False)

@@ -118,13 +118,13 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and a == b
     if a is None or b is None:
         return a is None and b is None
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
     try:
         x, y = np.asarray(a), np.asarray(b)
     except (TypeError, ValueError):
         return False
     if x.dtype == object or y.dtype == object:
-        if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-            return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
         return False
     return x.shape == y.shape and bool(np.array_equal(x, y))
 

@@ -80,8 +80,8 @@ def _last_statement_is_value(source: str) -> bool:
 #: The check helpers that hand a result to the grader (a test cell must call at least one).
 OBSERVING = re.compile(r"\bchecks\.(array|value|equal|gradients|close_to|at_least|at_most|observe|either|"
                        r"backward_pass|no_loops|not_using)\(")
-#: Names a judge block may use besides its own: the observations, NumPy and math.
-JUDGE_NAMES = {"checks", "np", "math"}
+#: Names a judge block may use besides its own: the observations and NumPy (a notebook imports both).
+JUDGE_NAMES = {"checks", "np"}
 REFERENCE_NAME = re.compile(r"^_*(ref|reference)(_|$)|expected|want", re.I)
 
 
@@ -214,7 +214,7 @@ def trusted_test_problems(source: str, hidden: bool, helpers: set[str] = frozens
             free = _free_names(judge_tree) - JUDGE_NAMES
             if free:
                 problems.append(f"the judge block uses {', '.join(sorted(free))}: it sees only checks.observed, "
-                                f"checks.expected, np and math (observe what it needs)")
+                                f"checks.expected and np (observe what it needs)")
     return problems
 
 
