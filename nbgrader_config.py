@@ -4,6 +4,8 @@ Instructor sources live in assignment1/ .. assignment3/; source/assignmentN are 
 nbgrader finds them and formgrader lists exactly the three assignments.
 """
 
+import os
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -24,7 +26,7 @@ from cs231n.grading.sanitize import DeduplicateCells, RestoreCellRoles
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = "cs231n-kit"
-c.CourseDirectory.root = "."
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))  # this folder, absolute: no warning
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 

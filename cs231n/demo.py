@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .grading import course as C
+from .grading.procs import without_noise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nFeedback: {course / 'feedback'}   Gradebook: {course / 'gradebook.db'}")
     print(f"Formgrader: cd {course} && jupyter lab   (then Nbgrader > Formgrader)")
     for a, r in failures:
-        print(f"warning: {r.student} in {a} needs attention: {'; '.join(r.problems) or r.status}\n{r.log[-2000:]}")
+        print(f"warning: {r.student} in {a} needs attention: {'; '.join(r.problems) or r.status}\n"
+              f"{without_noise(r.log)[-2000:]}")
     if args.check:
         print("\nCheck: " + ("all as expected." if not problems else "PROBLEMS:\n  " + "\n  ".join(problems)))
     print(f"Total time: {time.perf_counter() - start:.1f} s")

@@ -7,21 +7,25 @@ Unchanged submissions are skipped unless ``--force``. Prints progress, then a re
 written as ``grading_report_<assignment>.csv`` / ``.json`` in the course folder.
 
 Exit status: 0 when every submission was graded cleanly, 1 when something needs the instructor's
-attention (a failed grading, a timeout, a dead kernel, a missing or malformed notebook), 2 when
-grading could not start (no such assignment in the gradebook, bad options).
+attention (a failed grading, a timeout, a dead kernel, a notebook not graded), 2 when grading could
+not start (no such assignment in the gradebook, bad options, no isolation, a reference solution that
+fails its tests, an unreachable scheduler or gradebook), 130 when interrupted (Ctrl-C: finished
+submissions are kept, the report says what was done, and the same command grades the rest).
 
 See docs/INSTRUCTOR_SCALE.md for a course server with PostgreSQL and Dask workers.
 """
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
+from .data.errors import DatasetSettingError
 from .grading.isolation import IsolationUnavailable
 from .grading.parallel import LocalPool, Options, grade_class
 from .grading.reference import ReferenceFailed
-from .grading.report import summary, write_report
+from .grading.report import read_report, summary, write_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,25 +84,60 @@ def main(argv: list[str] | None = None) -> int:
         feedback=args.feedback, extra_args=args.nbgrader_arg, ship_files=args.ship_files,
         allow_unisolated=args.allow_unisolated,
     )
-    if local:
-        pool = LocalPool(args.workers)
-    else:
-        from .grading.cluster import DaskPool
-
-        pool = DaskPool(args.scheduler, args.workers, args.worker_course)
+    if args.scheduler and not SCHEDULER.match(args.scheduler):
+        return fail(f"--scheduler needs the scheduler's address with its port, e.g. tcp://{args.scheduler}:8786")
+    try:
+        pool = LocalPool(args.workers) if local else dask_pool(args)
+    except Exception as exc:  # noqa: BLE001 - any way of not reaching the cluster is one sentence
+        return fail(f"cannot reach the Dask scheduler at {args.scheduler} ({first_line(exc)}); is it running, "
+                    "and is the address right?" if args.scheduler else f"cannot start a local Dask cluster "
+                    f"({first_line(exc)})")
     progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         report = grade_class(course, args.assignment, options, pool, students=args.student, progress=progress,
                              report_dir=args.report_dir)
-    except (LookupError, IsolationUnavailable, ReferenceFailed) as exc:
-        print(f"cs231n.grade: {exc}", file=sys.stderr)
-        return 2
+    except (LookupError, IsolationUnavailable, ReferenceFailed, DatasetSettingError) as exc:
+        return fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a gradebook that cannot be opened, in one sentence
+        if type(exc).__module__.startswith("sqlalchemy"):
+            return fail(f"cannot open the gradebook at {options.db_url or 'the course folder'} ({first_line(exc)})")
+        raise
     finally:
         pool.close()
     print(summary(report))
     csv_path, json_path = write_report(report, args.report_dir or course)
+    mine = {r.student for r in report.results}
+    still_open = [s for s in read_report(json_path).get("needs_attention", []) if s not in mine]
+    if still_open:
+        print(f"Still open from earlier runs: {len(still_open)} need your attention: {', '.join(still_open)}")
     print(f"Report: {csv_path} and {json_path.name}")
+    if report.interrupted:
+        done = sum(r.status == "graded" for r in report.results)
+        print(f"Interrupted: {done} submissions graded before the interruption are kept. Run the same command "
+              "again to grade the rest (graded submissions are skipped).", file=sys.stderr)
+        return 130
     return 1 if report.needs_attention else 0
+
+
+#: A Dask scheduler address: an optional protocol, a host and a port.
+SCHEDULER = re.compile(r"^([a-z]+://)?[^:/\s]+:\d+$")
+
+
+def fail(message: str) -> int:
+    """Print one sentence and return the exit status of "grading could not start"."""
+    print(f"cs231n.grade: {message}", file=sys.stderr)
+    return 2
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def dask_pool(args):
+    from .grading.cluster import DaskPool
+
+    return DaskPool(args.scheduler, args.workers, args.worker_course)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,16 @@ import argparse
 import os
 import sys
 
+import numpy as np
+
 from . import download as dl
 from .cli import add_download_options, run_command
-from .paths import CIFAR10_BATCH_FILES, DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir
+from .paths import CIFAR10_BATCH_FILES, DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir, setting_problems
 
 
 def _info() -> int:
-    """Print where data lives and what is there."""
+    """Print where data lives and what is there; problems last, each as a problem (exit status 1)."""
+    problems = setting_problems()
     print(f"data dir:       {data_dir()}" + ("  (CS231N_DATA_DIR)" if os.environ.get("CS231N_DATA_DIR") else ""))
     root = cifar10_dir()
     from_env = "  (CS231N_CIFAR10_DIR)" if os.environ.get("CS231N_CIFAR10_DIR") else ""
@@ -40,7 +43,21 @@ def _info() -> int:
         print(f"dataset used:   CS231N_DATASET={forced}")
     else:
         print(f"dataset used:   {auto} (dataset='auto'; set CS231N_DATASET to force one)")
-    return 0
+    folder = data_dir()
+    probe = folder if folder.is_dir() else folder.parent
+    if probe.is_dir() and not os.access(probe, os.W_OK):
+        problems.append(f"the data folder {folder} is not writable: downloads and the synthetic cache cannot be "
+                        f"kept (set CS231N_DATA_DIR to a writable folder)")
+    for cache in caches:
+        try:
+            with np.load(cache, mmap_mode="r") as arrays:
+                _ = [arrays[name].shape for name in ("X_train", "y_train", "X_test", "y_test")]
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache is a problem to show
+            problems.append(f"the synthetic cache {cache} is damaged ({type(exc).__name__}): delete it, it is "
+                            f"made again on first use")
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:

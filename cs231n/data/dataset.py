@@ -27,7 +27,7 @@ import numpy as np
 
 from .cifar10 import CIFAR10_CLASSES, load_cifar10_uint8
 from .errors import DatasetNotFoundError
-from .paths import DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir
+from .paths import DOWNLOAD_COMMAND, check_settings, cifar10_dir, cifar10_present, data_dir
 
 DATASETS = ("auto", "cifar10", "synthetic")
 
@@ -76,6 +76,7 @@ def choose_dataset(name: str, *, real: str, env_var: str, present: bool, where: 
     Returns `real` or "synthetic". Raises ValueError for an unknown name and DatasetNotFoundError when
     the real dataset is asked for and missing (the message names the download command).
     """
+    check_settings()  # an explicit setting that cannot be honoured is an error, never a silent fallback
     env = os.environ.get(env_var, "").strip().lower()
     source = env_var if env else "dataset"
     choice = env or name
@@ -205,20 +206,36 @@ def load_synthetic(seed: int = SYNTHETIC_SEED) -> tuple[np.ndarray, np.ndarray, 
     return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
 
 
+_unwritable_said: set[Path] = set()
+
+
+def _cannot_cache(folder: Path, exc: OSError) -> None:
+    """Say once per folder that the synthetic set cannot be cached there, and how to fix it."""
+    if folder in _unwritable_said:
+        return
+    _unwritable_said.add(folder)
+    print(f"Note: the synthetic dataset cannot be cached in {folder} ({exc.strerror or exc}), so it is made "
+          f"again every time it is loaded (about a minute). Set CS231N_DATA_DIR to a writable folder with free "
+          f"space to keep it.")
+
+
 def _write_cache(path: Path, **arrays: np.ndarray) -> None:
-    """Write the cache atomically (temporary file, then rename); a read-only data dir is not an error."""
+    """Write the cache atomically (temporary file, then rename); a read-only or full data dir is said
+    once, not an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npz.part")
-    except OSError:
+    except OSError as exc:
+        _cannot_cache(path.parent, exc)
         return
     try:
         with os.fdopen(fd, "wb") as f:
             (np.savez_compressed if CACHE_COMPRESSED else np.savez)(f, **arrays)
         os.chmod(tmp, 0o644)  # mkstemp creates it private
         os.replace(tmp, path)
-    except OSError:
+    except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
+        _cannot_cache(path.parent, exc)
 
 
 def load_dataset(name: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -65,3 +65,41 @@ def cifar10_present(root: str | os.PathLike | None = None) -> bool:
     """
     root = Path(root) if root is not None else cifar10_dir()
     return all((root / name).is_file() for name in CIFAR10_BATCH_FILES)
+
+
+def setting_problems() -> list[str]:
+    """What is wrong with the data settings that are set explicitly (one sentence each, naming the
+    setting and the fix); [] when every one of them can be honoured."""
+    problems = []
+    cifar = os.environ.get("CS231N_CIFAR10_DIR", "").strip()
+    if cifar:
+        root = Path(cifar).expanduser()
+        if not root.exists():
+            why = "it does not exist"
+        elif not root.is_dir():
+            why = "it is a file, not a folder"
+        else:
+            missing = [n for n in CIFAR10_BATCH_FILES if not (root / n).is_file()]
+            why = f"it lacks {', '.join(missing)}" if missing else ""
+        if why:
+            problems.append(f"CS231N_CIFAR10_DIR={cifar} is not a {CIFAR10_FOLDER} folder: {why}. Point it at "
+                            f"the folder that holds data_batch_1 ... test_batch, or unset it (then "
+                            f"`{DOWNLOAD_COMMAND}` fetches the data into the data folder).")
+    data = os.environ.get("CS231N_DATA_DIR", "").strip()
+    if data and Path(data).expanduser().exists() and not Path(data).expanduser().is_dir():
+        problems.append(f"CS231N_DATA_DIR={data} is a file, not a folder: point it at a folder (it is made if "
+                        f"it does not exist) or unset it.")
+    coco = os.environ.get("CS231N_COCO_DIR", "").strip()
+    if coco and not Path(coco).expanduser().is_dir():
+        problems.append(f"CS231N_COCO_DIR={coco} is not a folder: point it at the COCO captioning folder "
+                        f"(`python -m cs231n.captioning download`) or unset it.")
+    return problems
+
+
+def check_settings() -> None:
+    """Raise DatasetSettingError when an explicit data setting cannot be honoured."""
+    from .errors import DatasetSettingError
+
+    problems = setting_problems()
+    if problems:
+        raise DatasetSettingError(" ".join(problems))

@@ -32,7 +32,7 @@ class DaskPool:
                                             processes=True, dashboard_address=None)
             self.client = Client(self.cluster)
         else:
-            self.client = Client(scheduler)
+            self.client = Client(scheduler, timeout=10)
         info = self.client.scheduler_info()
         self.workers = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()) or workers
         self.worker_course = worker_course
@@ -44,6 +44,7 @@ class DaskPool:
 
         jobs = iter(jobs)
         count = 0
+        self._futures: list = []
 
         def submit(job: tuple):
             nonlocal count
@@ -51,13 +52,21 @@ class DaskPool:
                 job = (self.worker_course, *job[1:])
             count += 1
             # pure=False: grading has side effects; a unique key per submission
-            return self.client.submit(fn, *job, pure=False, key=f"grade-{job[2]}-{count}")
+            future = self.client.submit(fn, *job, pure=False, key=f"grade-{job[2]}-{count}")
+            self._futures.append(future)
+            return future
 
         pending = as_completed([submit(job) for _, job in zip(range(2 * self.workers), jobs, strict=False)])
         for future in pending:
             yield future.result()
             if (job := next(jobs, None)) is not None:
                 pending.add(submit(job))
+
+    def stop(self) -> None:
+        """Interrupted: cancel every task still pending or running on the cluster."""
+        futures = getattr(self, "_futures", [])
+        if futures:
+            self.client.cancel(futures, force=True)
 
     def close(self) -> None:
         self.client.close()

@@ -53,6 +53,47 @@ def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
 
 
+#: Temporary folders of grading runs: kernels' folders, reference runs' scratch copies, nbgrader logs;
+#: each name carries the id of the process that made it (``<prefix><pid>-...``).
+KERNEL_DIR_PREFIX = "cs231n-kernel-"
+SCRATCH_PREFIXES = (KERNEL_DIR_PREFIX, "cs231n-reference-", "cs231n-nbgrader-")
+
+
+def remove_stale(folder: str | None = None) -> list[str]:
+    """Remove the temporary folders and files of grading processes that are gone (killed before they
+    could clean up after themselves); returns what was removed."""
+    import re
+
+    folder = folder or tempfile.gettempdir()
+    pattern = re.compile(r"^(" + "|".join(map(re.escape, SCRATCH_PREFIXES)) + r")(\d+)-")
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = pattern.match(name)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(2)), 0)
+            continue  # its process is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+        removed.append(path)
+    return removed
+
+
 def die_with_parent() -> None:
     """Make this process (the kernel launcher, and the kernel it becomes) die with the process that started
     it: a grader that is killed, or times out, leaves no kernel running (Linux; elsewhere nothing)."""
@@ -95,7 +136,8 @@ class LimitedKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.sandboxed = configured("CS231N_SANDBOX", 1) != 0 and sys.platform.startswith("linux")
-        self.kernel_dir = tempfile.mkdtemp(prefix="cs231n-kernel-")
+        remove_stale()
+        self.kernel_dir = tempfile.mkdtemp(prefix=f"{KERNEL_DIR_PREFIX}{os.getpid()}-")
         os.chmod(self.kernel_dir, 0o711)  # an unprivileged kernel may pass through, not list it
         os.makedirs(os.path.join(self.kernel_dir, "ipc"), mode=0o700)
         atexit.register(shutil.rmtree, self.kernel_dir, True)

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN
-from .procs import run_nbgrader, start_fork_server
+from .procs import run_nbgrader, start_fork_server, without_noise
 
 SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
 LOCKED = "database is locked"
@@ -58,7 +58,8 @@ class Options:
 class SubmissionResult:
     """What happened to one student's submission.
 
-    status: "graded", "failed" or "skipped" (unchanged since the last grading);
+    status: "graded", "failed", "skipped" (unchanged since the last grading) or "not graded" (the run
+    was interrupted first);
     problems: what needs the instructor's attention, each "<kind>: <detail>" with kind one of
     timeout, dead kernel, missing notebook, malformed notebook, nbgrader error.
     """
@@ -308,7 +309,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
         if LOCKED in run.output:
             result.problems.append(f"nbgrader error: {LOCKED} after {result.attempts} attempts")
         elif not any(p.startswith("malformed notebook") for p in result.problems):
-            lines = [ln for ln in run.output.splitlines() if "ERROR" in ln or "Error" in ln]
+            lines = [ln for ln in without_noise(run.output).splitlines() if "ERROR" in ln or "Error" in ln]
             result.problems.append(f"nbgrader error: exit {run.returncode}: {(lines or ['no message'])[-1][:200]}")
     if result.status == "graded":
         result.problems += execution_problems(course / AUTOGRADED / student / assignment)
@@ -336,7 +337,8 @@ class LocalPool:
         """``fn(*job)`` for every job, results as they finish; jobs are taken from the iterable only
         when a worker is about to need them (at most two per worker in flight)."""
         jobs = iter(jobs)
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        self._executor = pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             running = set()
             while True:
                 while len(running) < 2 * self.workers and (job := next(jobs, None)) is not None:
@@ -346,6 +348,19 @@ class LocalPool:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     yield future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def stop(self) -> None:
+        """Interrupted: cancel the jobs not started, kill the runs going on (they end within a second)."""
+        from .procs import kill_active
+
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        kill_active()
+        if executor is not None:
+            executor.shutdown(wait=True)
 
     def close(self) -> None:
         pass
@@ -402,13 +417,14 @@ class ClassReport:
     seconds: float
     workers: int
     backend: str
+    interrupted: bool = False
 
     @property
     def needs_attention(self) -> list[SubmissionResult]:
         return [r for r in self.results if r.needs_attention]
 
     def counts(self) -> dict[str, int]:
-        out = {"graded": 0, "failed": 0, "skipped": 0}
+        out = {"graded": 0, "failed": 0, "skipped": 0, "not graded": 0}
         for r in self.results:
             out[r.status] = out.get(r.status, 0) + 1
         return out
@@ -435,6 +451,9 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     if isinstance(pool, LocalPool) and options.fork:
         start_fork_server()  # its imports overlap with the coordinator's own reading of the gradebook
     check_isolation(not options.allow_unisolated)
+    from ..data.paths import check_settings
+
+    check_settings()  # a data setting that cannot be honoured stops grading before it starts
     options.db_url = resolve_db_url(course, options.db_url)
     expected = assignment_notebooks(options.db_url, assignment)
     if isinstance(pool, LocalPool):  # workers on this machine share the course's reference records
@@ -448,15 +467,28 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
              f"({len(results)} unchanged) with {getattr(pool, 'workers', '?')} workers")
     jobs = ((str(course), assignment, s, options, expected,
              pack(course, [f"{SUBMITTED}/{s}/{assignment}"]) if options.ship_files else None) for s in todo)
-    failures = 0
-    for done, result in enumerate(pool.map_unordered(grade_submission, jobs), 1):
-        if result.files is not None:
-            unpack(course, result.files, result_folders(assignment, result.student, options.feedback))
-            result.files = None
-        results.append(result)
-        failures += result.needs_attention
-        progress(progress_line(result, done, len(todo), failures, time.perf_counter() - tic))
+    failures, interrupted, finished = 0, False, set()
+    try:
+        for done, result in enumerate(pool.map_unordered(grade_submission, jobs), 1):
+            if result.files is not None:
+                unpack(course, result.files, result_folders(assignment, result.student, options.feedback))
+                result.files = None
+            results.append(result)
+            finished.add(result.student)
+            failures += result.needs_attention
+            progress(progress_line(result, done, len(todo), failures, time.perf_counter() - tic))
+    except KeyboardInterrupt:
+        interrupted = True
+        progress("interrupted: stopping the submissions being graded ...")
+        pool.stop()
+        for student in todo:
+            if student not in finished:  # partly graded or not started: graded again by the next run
+                shutil.rmtree(course / AUTOGRADED / student / assignment, ignore_errors=True)
+                results.append(SubmissionResult(student, "not graded", problems=["not graded: interrupted"]))
     elapsed = time.perf_counter() - tic
-    fill_scores(options.db_url, assignment, results)
+    from .limits import remove_stale
+
+    remove_stale()  # folders of grading runs that were killed (an interruption, a timeout)
+    fill_scores(options.db_url, assignment, [r for r in results if r.status != "not graded"])
     results.sort(key=lambda r: r.student)
-    return ClassReport(assignment, results, elapsed, getattr(pool, "workers", 1), type(pool).__name__)
+    return ClassReport(assignment, results, elapsed, getattr(pool, "workers", 1), type(pool).__name__, interrupted)

@@ -150,7 +150,7 @@ def make(source: Path, notebook: str, log: logging.Logger | None = None, timeout
     log = log or logging.getLogger("cs231n.reference")
     source = Path(source).resolve()
     tic = time.perf_counter()
-    scratch = Path(tempfile.mkdtemp(prefix="cs231n-reference-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"cs231n-reference-{os.getpid()}-"))
     saved = os.environ.get("NBGRADER_EXECUTION")
     try:
         work = scratch / source.name

@@ -27,6 +27,18 @@ import shutil
 from pathlib import Path
 
 PROBLEMS, NOT_GRADED = "problems", "not_graded"
+#: Largest file other than a notebook that a submission may carry into grading and feedback (MB);
+#: ``CS231N_SUBMISSION_FILE_MB`` changes it. Larger files are kept aside, not copied.
+MAX_EXTRA_FILE_MB = 20
+
+
+def extra_file_limit() -> int:
+    import os
+
+    try:
+        return int(os.environ.get("CS231N_SUBMISSION_FILE_MB", MAX_EXTRA_FILE_MB))
+    except ValueError:
+        return MAX_EXTRA_FILE_MB
 
 
 def _grade_id(cell: dict) -> str | None:
@@ -138,4 +150,26 @@ def repair_submission(folder: Path, expected: list[str], release_dir: Path, orig
     for name in strangers:
         keep_original(found[name])
         found[name].unlink()
+    limit = extra_file_limit()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix != ".ipynb" and path.name != "timestamp.txt" and \
+                path.stat().st_size > limit * 1024 * 1024:
+            size = path.stat().st_size / 1024 ** 2
+            originals.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), originals / path.name)
+            note = (f"the extra file {path.relative_to(folder)} ({size:.0f} MB) is over the {limit} MB limit for files "
+                    f"handed in with a notebook: it was kept aside, not copied into grading or feedback")
+            first = next((n for n in expected if (folder / f"{n}.ipynb").is_file()), None)
+            if first is not None:
+                _add_problem(folder / f"{first}.ipynb", note)
+                problems.setdefault(first, []).append(note)
     return problems
+
+
+def _add_problem(path: Path, note: str) -> None:
+    nb, problem = read_notebook(path)
+    if nb is None:
+        return
+    meta = nb.setdefault("metadata", {}).setdefault("cs231n", {})
+    meta[PROBLEMS] = [*meta.get(PROBLEMS, []), note]
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -83,22 +83,60 @@ def write_report(report: ClassReport, folder: Path) -> tuple[Path, Path]:
             log = folder / "grading_logs" / report.assignment / f"{r.student}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(r.log)
-    rows = [r.as_row() for r in report.results]
-    csv_path = report_path(folder, report.assignment, ".csv")
-    with csv_path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
     json_path = report_path(folder, report.assignment, ".json")
-    payload = {
-        "assignment": report.assignment,
+    run = {
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": round(report.seconds, 2),
         "workers": report.workers,
         "backend": report.backend,
         "counts": report.counts(),
-        "needs_attention": [r.student for r in report.needs_attention],
-        "students": rows,
+        "interrupted": report.interrupted,
+        "graded": {r.student: {"status": r.status, "problems": r.problems}
+                   for r in report.results if r.status != "skipped"},
     }
-    json_path.write_text(json.dumps(payload, indent=1) + "\n")
+    current, history = merge_state(read_report(json_path), [r.as_row() for r in report.results])
+    rows = sorted(current.values(), key=lambda row: row["student"])
+    csv_path = report_path(folder, report.assignment, ".csv")
+    with csv_path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    payload = {
+        "assignment": report.assignment,
+        **{k: run[k] for k in ("finished", "seconds", "workers", "backend", "counts")},
+        "needs_attention": [row["student"] for row in rows if row.get("needs_attention")],
+        "students": rows,
+        "history": [*history, run],
+    }
+    tmp = json_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=1) + "\n")
+    tmp.replace(json_path)
     return csv_path, json_path
+
+
+def read_report(path: Path) -> dict:
+    """The JSON report at ``path`` ({} when there is none or it cannot be read)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def merge_state(previous: dict, rows: list[dict]) -> tuple[dict[str, dict], list[dict]]:
+    """The class's current state after a run, and the earlier runs.
+
+    A student graded (or failed) in this run gets this run's row; a student skipped (unchanged since the
+    last grading) or not in this run keeps their last row, open problems included, until a later run
+    grades them again. Returns (student -> row, the previous report's history).
+    """
+    current = {row["student"]: row for row in previous.get("students", [])
+               if isinstance(row, dict) and "student" in row}
+    for row in rows:
+        if row["status"] == "skipped" and row["student"] in current:
+            continue
+        current[row["student"]] = row
+    history = previous.get("history", [])
+    if not history and previous.get("finished"):  # a report written before histories were kept
+        history = [{k: previous.get(k) for k in ("finished", "seconds", "workers", "backend", "counts")}]
+    return current, list(history)

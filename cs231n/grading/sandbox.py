@@ -221,7 +221,14 @@ def _become_init_child() -> None:
         libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
+
+    def stop(*_args) -> None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # the kernel is gone already
+
+    signal.signal(signal.SIGTERM, stop)
     while True:
         try:
             _, status = os.waitpid(pid, 0)
@@ -329,6 +336,7 @@ def isolate(kernel_dir: str, hide: list[str], keep: list[str] | None = None, net
         os.setgroups([])
         os.setgid(ids[1])
         os.setuid(ids[0])
+        libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a change of user clears it: set it again
     return info
 
 
