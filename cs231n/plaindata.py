@@ -56,7 +56,8 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
             raise NotPlainData(f"a NumPy scalar of dtype {value.dtype}")
         return to_plain(value.item(), _depth)
     if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(np.asarray(value).view(np.ndarray))
+        arr = np.asarray(value).view(np.ndarray)
+        arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
         if arr.dtype.kind in "fc" and arr.dtype.name not in DTYPES:  # extended precision: as float64
             arr = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
         if arr.dtype.name not in DTYPES:

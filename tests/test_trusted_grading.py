@@ -17,6 +17,7 @@ from cs231n.plaindata import NotPlainData, decode, encode
 @pytest.mark.parametrize("value", [
     None, True, 3, 2.5, float("inf"), "text", [1, "a", None], (1, (2, 3)), {"a": 1, 2: "b", (1, "k"): [3]},
     np.arange(6.0).reshape(2, 3), np.array([True, False]), np.zeros((0, 4), dtype=np.int32), 1 + 2j,
+    np.array(2.5), np.arange(12.0).reshape(3, 4).T,
     {"grads": {"W": np.ones((2, 2), dtype=np.float32), "b": np.zeros(2)}},
 ])
 def test_plain_data_round_trips(value):

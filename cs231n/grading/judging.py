@@ -15,7 +15,6 @@ reference solution produced for the same cell in a trusted run (``cs231n.grading
 """
 
 import builtins
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,7 +84,7 @@ def run_judge(code: str, observations: list[dict], reference: list[dict] | None 
     checks.observed = {rec["name"]: _value(rec) for rec in observations if "unobservable" not in rec}
     checks.expected = checks.observed if reference is None else {
         rec["name"]: from_plain(rec["expected"]) if "expected" in rec else _value(rec) for rec in reference}
-    namespace = {"np": np, "math": math, "checks": checks, "__builtins__": builtins}
+    namespace = {"np": np, "checks": checks, "__builtins__": builtins}
     try:
         exec(compile(code, "<judge>", "exec"), namespace)  # noqa: S102 - the instructor's judge, on plain data
     except AssertionError as exc:
