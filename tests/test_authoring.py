@@ -16,6 +16,7 @@ GOOD = """# %% md
 # Title
 # %% code
 import numpy as np
+from cs231n import checks
 np.random.seed(0)
 # %% answer: square
 def square(x):
@@ -26,10 +27,17 @@ def square(x):
 LIMIT = 3
 print("side effect")
 # %% test: square_visible points=1
-assert square(3) == 9
+### BEGIN EXPECTED
+nine = 9
+### END EXPECTED
+checks.value("square(3)", lambda: square(3), nine)
 # %% test: square_hidden points=2
 ### BEGIN HIDDEN TESTS
-assert square(4) == 16
+checks.value("square(4)", lambda: square(4))
+checks.observe("squares", [square(v) for v in range(3)])
+### BEGIN JUDGE
+checks.require(checks.observed["squares"] == checks.expected["squares"], "wrong squares")
+### END JUDGE
 ### END HIDDEN TESTS
 # %% manual: question_one points=1
 **Answer:**
@@ -37,6 +45,9 @@ assert square(4) == 16
 Because.
 ### END SOLUTION
 """
+
+VISIBLE = '### BEGIN EXPECTED\nnine = 9\n### END EXPECTED\nchecks.value("square(3)", lambda: square(3), nine)\n'
+HIDDEN_CHECK = 'checks.value("square(4)", lambda: square(4))\n'
 
 
 def build(tmp_path: Path, text: str, name: str = "nb.ipynb") -> Path:
@@ -59,19 +70,28 @@ def test_lint_accepts_a_good_notebook(tmp_path):
 @pytest.mark.parametrize(
     ("edit", "phrase"),
     [
-        (lambda t: t.replace("# %% test: square_visible points=1\nassert square(3) == 9\n", ""), "visible tests"),
+        (lambda t: t.replace("# %% test: square_visible points=1\n" + VISIBLE, ""), "visible tests"),
         (lambda t: t.replace("square_hidden", "square_visible"), "duplicate grade_id"),
         (lambda t: t.replace("    ### END SOLUTION\n\nLIMIT", "\nLIMIT"), "matching"),
-        (lambda t: t.replace("assert square(4) == 16\n### END", "assert square(4) == 16\n### END")
-         .replace("### END HIDDEN TESTS\n", "### END HIDDEN TESTS\nassert True\n"), "own cell"),
-        (lambda t: t.replace("assert square(3) == 9", "assert square(3) == 9\n0.5"), "partial credit"),
+        (lambda t: t.replace("### END HIDDEN TESTS\n", "### END HIDDEN TESTS\nx = 1\n"), "own cell"),
+        (lambda t: t.replace(VISIBLE, VISIBLE + "0.5\n"), "partial credit"),
         (lambda t: t.replace("np.random.seed(0)", "x = np.random.randn(3)"), "seed"),
         (lambda t: t.replace("square_visible points=1", "SquareVisible points=1"), "snake_case"),
         (lambda t: t.replace("# %% test: square_visible points=1", "# %% test: square_visible points=0"), "points"),
-        (lambda t: t.replace("# %% test: square_visible points=1\nassert square(3) == 9\n"
-                             "# %% test: square_hidden points=2\n### BEGIN HIDDEN TESTS\n"
-                             "assert square(4) == 16\n### END HIDDEN TESTS\n", ""), "not followed by a test"),
+        (lambda t: t.replace("# %% test: square_visible points=1\n" + VISIBLE, "").replace(
+            t[t.index("# %% test: square_hidden"):t.index("# %% manual")], ""), "not followed by a test"),
         (lambda t: t + "# %% code\nfor it in range(budget_free):\n    num_iters = 10\n", "budget"),
+        # trusted grading: the kernel only observes; expected values, asserts and reference code stay out
+        (lambda t: t.replace(VISIBLE, VISIBLE + "assert square(3) == 9\n"), "asserts belong in a judge block"),
+        (lambda t: t.replace(", nine)", ", 9)"), "must be a name bound in a ### BEGIN EXPECTED block"),
+        (lambda t: t.replace(HIDDEN_CHECK, "_expected = 16\n" + HIDDEN_CHECK), "compute no expected values"),
+        (lambda t: t.replace(VISIBLE, "x = square(3)\n"), "observes nothing"),
+        (lambda t: t.replace('"wrong squares")', '"wrong squares" + str(LIMIT))'), "the judge block uses LIMIT"),
+        (lambda t: t.replace(VISIBLE, VISIBLE + "checks.observe('s', square(3))\n### BEGIN JUDGE\n"
+                                               "checks.require(checks.observed['s'] == checks.expected['s'], 'x')\n"
+                                               "### END JUDGE\n"), "checks.expected in a visible test"),
+        (lambda t: t.replace(VISIBLE, VISIBLE + "checks.holds('h', lambda: None)\n"), "checks.holds belongs"),
+        (lambda t: t.replace("### END JUDGE\n", ""), "without"),
     ],
 )
 def test_lint_catches_broken_notebooks(tmp_path, edit, phrase):
