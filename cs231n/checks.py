@@ -396,16 +396,19 @@ def backward_pass(name: str, forward: Callable[[], Any], backward: Callable[[Any
     rule = verdicts.close(rtol, atol)
 
     def with_cache(cache: Any, label: str) -> None:
+        __tracebackhide__ = True
         result = run(name, lambda: backward(cache))
         _judged(f"{name}, {label}", returned(name, result, keys), rule, expected)
 
     def own() -> None:
+        __tracebackhide__ = True
         out = run(f"{name} (your forward pass, for its cache)", forward)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise CheckFailed(f"{name}: the forward pass must return (out, cache)")
         with_cache(out[1], "with your forward pass's cache")
 
     def recommended() -> None:
+        __tracebackhide__ = True
         with_cache(documented() if callable(documented) else documented, "with the recommended cache")
 
     either(name, ("with the cache of your forward pass", own), ("with the recommended cache layout", recommended))

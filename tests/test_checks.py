@@ -66,7 +66,12 @@ def test_mutated_input_is_reported():
         x[0] = 99.0
         return np.zeros(3)
 
-    assert "in place" in message_of(lambda: checks.array("f", mutate, np.zeros(3), inputs={"x": x}))
+    # by default a function may work in place (any correct implementation keeps its points) ...
+    checks.array("f", mutate, np.zeros(3), inputs={"x": x})
+    assert np.array_equal(x, np.arange(3.0)), "the check must give the input its values back"
+    # ... and where the notebook asks for a pure function, changing the input fails the check
+    assert "leaves x unchanged" in message_of(
+        lambda: checks.array("f", mutate, np.zeros(3), inputs={"x": x}, pure=True))
     assert np.array_equal(x, np.arange(3.0)), "the check must give the input its values back"
 
 

@@ -35,7 +35,8 @@ def test_kernel_command_is_wrapped(monkeypatch):
     monkeypatch.setenv("CS231N_KERNEL_MEMORY_MB", "1234")
     km = LimitedKernelManager(kernel_name="python3")
     cmd = km.format_kernel_cmd()
-    assert cmd[1:5] == ["-m", "cs231n.grading.limits", "--memory-mb", "1234"] and "--" in cmd
+    # isolated mode (-I): neither the working folder nor PYTHON* variables nor user site-packages count
+    assert cmd[1:6] == ["-I", "-m", "cs231n.grading.limits", "--memory-mb", "1234"] and "--" in cmd
 
 
 def test_grading_kernels_use_one_blas_thread_by_default(monkeypatch):

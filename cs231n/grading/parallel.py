@@ -61,7 +61,7 @@ class SubmissionResult:
     status: "graded", "failed", "skipped" (unchanged since the last grading) or "not graded" (the run
     was interrupted first);
     problems: what needs the instructor's attention, each "<kind>: <detail>" with kind one of
-    timeout, dead kernel, missing notebook, malformed notebook, nbgrader error.
+    timeout, dead kernel, not graded (a notebook missing or unreadable), repaired, nbgrader error.
     """
 
     student: str
@@ -131,26 +131,6 @@ def needs_grading(course: Path, assignment: str, student: str) -> bool:
         return True
     new, old = read_timestamp(Path(course) / SUBMITTED / student / assignment), read_timestamp(dest)
     return new is not None and old is not None and parse_utc(new) > parse_utc(old)
-
-
-def check_submission(course: Path, assignment: str, student: str, expected: Iterable[str]) -> list[str]:
-    """Problems visible before grading: notebooks missing from the submission or not readable as
-    notebooks. ``expected``: the assignment's notebook names (without .ipynb)."""
-    import nbformat
-
-    folder = Path(course) / SUBMITTED / student / assignment
-    problems = []
-    for name in sorted(expected):
-        path = folder / f"{name}.ipynb"
-        if not path.exists():
-            problems.append(f"missing notebook: {name}.ipynb")
-            continue
-        try:
-            nb = nbformat.read(path, as_version=4)
-            nbformat.validate(nb)
-        except Exception as exc:  # noqa: BLE001 - any reading or schema error means the file is malformed
-            problems.append(f"malformed notebook: {name}.ipynb ({type(exc).__name__}: {str(exc)[:120]})")
-    return problems
 
 
 def isolation_of(folder: Path) -> str:
@@ -272,7 +252,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
     Inputs:
     - course: the course folder (holds nbgrader_config.py); assignment, student: ids
     - options: limits and nbgrader options; ``options.db_url`` must be set (see ``resolve_db_url``)
-    - expected: the assignment's notebook names, to report missing or malformed notebooks
+    - expected: the assignment's notebook names
     - shipped: the submission's files (``pack``) when this worker has its own copy of the course; the
       results then come back in ``SubmissionResult.files``
     Returns: a ``SubmissionResult`` (score not filled in; the coordinator reads it from the gradebook).
@@ -284,7 +264,8 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
         unpack(course, shipped, [f"{SUBMITTED}/{student}/{assignment}"])
         options = replace(options, force=True)  # this copy's earlier results say nothing: grade it
     result = SubmissionResult(student, "graded", worker=f"{socket.gethostname()}:{os.getpid()}")
-    result.problems = check_submission(course, assignment, student, expected)
+    # notebooks missing or unreadable are replaced before grading by the course's pre-convert hook
+    # (cs231n.grading.repair); the reasons come back from the autograded notebooks (execution_problems)
     env = nbgrader_env(options)
     logs = []
     tic = time.perf_counter()
@@ -308,7 +289,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
         result.status = "failed"
         if LOCKED in run.output:
             result.problems.append(f"nbgrader error: {LOCKED} after {result.attempts} attempts")
-        elif not any(p.startswith("malformed notebook") for p in result.problems):
+        else:
             lines = [ln for ln in without_noise(run.output).splitlines() if "ERROR" in ln or "Error" in ln]
             result.problems.append(f"nbgrader error: exit {run.returncode}: {(lines or ['no message'])[-1][:200]}")
     if result.status == "graded":

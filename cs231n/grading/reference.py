@@ -158,7 +158,8 @@ def make(source: Path, notebook: str, log: logging.Logger | None = None, timeout
         nb = nbformat.read(work / f"{notebook}.ipynb", as_version=4)
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         log.info("reference run of %s/%s.ipynb ...", source.name, notebook)
-        ep = RobustExecute(mode="reference", timeout=timeout)
+        # the instructor's own solution: sandboxed where the machine allows it, never refused for less
+        ep = RobustExecute(mode="reference", timeout=timeout, require_isolation=False)
         ep.preprocess(nb, {"metadata": {"path": str(work)}})
         failures = list(ep.reference_failures)
         if ep._failure:
