@@ -369,8 +369,15 @@ def _student_traceback(error: BaseException) -> list[str]:
 
 
 def main() -> None:
+    import os
+
     from ipykernel.kernelapp import IPKernelApp
 
+    # ``python -I`` leaves the working directory (the notebook's folder) off sys.path, so the notebook's
+    # own modules (assignment 3's ``given/``) would not import. Put it back, after the installed
+    # packages, so that a file in the submission cannot shadow one of them.
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     IPKernelApp.launch_instance(kernel_class=GuardedKernel)
 
 
