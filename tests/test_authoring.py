@@ -99,6 +99,25 @@ def test_lint_catches_broken_notebooks(tmp_path, edit, phrase):
     assert any(phrase in str(p) for p in problems), [str(p) for p in problems]
 
 
+def test_lint_counts_observing_helpers_imported_from_given(tmp_path):
+    """A test cell may observe through a helper of the assignment's given/ modules, imported by a given cell;
+    a given helper that calls no check does not count."""
+    (tmp_path / "given").mkdir()
+    (tmp_path / "given" / "__init__.py").write_text("")
+    (tmp_path / "given" / "helpers.py").write_text(
+        "from cs231n import checks\n\n\ndef check_square(name, call, expected=checks.WITHHELD):\n"
+        "    checks.value(name, call, expected)\n\n\ndef quiet(call):\n    return call()\n")
+
+    def uses(helper):
+        return GOOD.replace("np.random.seed(0)\n", f"np.random.seed(0)\nfrom given.helpers import {helper}\n")
+
+    observing = uses("check_square").replace('checks.value("square(3)", lambda: square(3), nine)',
+                                             'check_square("square(3)", lambda: square(3), nine)')
+    assert lint.lint_notebook(build(tmp_path, observing)) == []
+    silent = uses("quiet").replace('checks.value("square(3)", lambda: square(3), nine)', "quiet(lambda: square(3))")
+    assert any("observes nothing" in str(p) for p in lint.lint_notebook(build(tmp_path, silent)))
+
+
 def test_lint_catches_committed_outputs(tmp_path):
     path = build(tmp_path, GOOD)
     nb = json.loads(path.read_text())

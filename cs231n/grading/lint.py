@@ -111,8 +111,9 @@ def _free_names(tree: ast.AST) -> set[str]:
     return loads - bound - set(dir(builtins))
 
 
-def observing_helpers(cells: list[dict]) -> set[str]:
-    """Functions defined in given or test cells that call a check (a test cell may observe through them)."""
+def observing_helpers(cells: list[dict], folder: Path | None = None) -> set[str]:
+    """Functions defined in given or test cells that call a check (a test cell may observe through them),
+    and those that given or test cells import from the assignment's own ``given/`` modules in folder."""
     names = set()
     for cell in cells:
         if cell.get("cell_type") != "code" or kind(cell) == "answer":
@@ -121,6 +122,15 @@ def observing_helpers(cells: list[dict]) -> set[str]:
         for node in ast.walk(tree) if tree else ():
             if isinstance(node, ast.FunctionDef) and OBSERVING.search(ast.unparse(node)):
                 names.add(node.name)
+            elif isinstance(node, ast.ImportFrom) and folder is not None and (node.module or "").startswith("given."):
+                module = folder.joinpath(*node.module.split(".")).with_suffix(".py")
+                try:
+                    defined = ast.parse(module.read_text(encoding="utf-8")).body
+                except (OSError, SyntaxError, ValueError):
+                    continue
+                observing = {n.name for n in defined
+                             if isinstance(n, ast.FunctionDef) and OBSERVING.search(ast.unparse(n))}
+                names |= {alias.asname or alias.name for alias in node.names if alias.name in observing}
     return names
 
 
@@ -238,7 +248,7 @@ def lint_notebook(path: Path) -> list[Problem]:
     hidden_seen_in_block = visible_seen_in_block = False
     any_graded = False
     text = "\n".join(_source(c) for c in cells)
-    helpers = observing_helpers(cells)
+    helpers = observing_helpers(cells, path.parent)
     withheld = expected_names(cells)
 
     for i, cell in enumerate(cells):
