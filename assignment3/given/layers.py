@@ -191,6 +191,50 @@ def batchnorm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
 
 
 # --------------------------------------------------------------------------------------------------
+# Layer normalisation
+# --------------------------------------------------------------------------------------------------
+
+
+def layernorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, ln_param: dict) -> tuple[np.ndarray, tuple]:
+    """
+    Layer normalisation: every vector along the last axis is normalised to zero mean and unit variance
+    over its own D features, then scaled and shifted. The same in training and at test time.
+
+    Inputs:
+    - x: (..., D), e.g. (N, D) or (N, T, D); gamma, beta: (D,)
+    - ln_param: optional "eps" (1e-5); other keys are ignored
+
+    Returns:
+    - out: like x; cache for layernorm_backward: (x_hat, gamma, inv_std) with x_hat like x and
+      inv_std = 1 / sqrt(var + eps) of shape (..., 1)
+    """
+    eps = ln_param.get("eps", 1e-5)
+    mean = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std)
+
+
+def layernorm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Inputs:
+    - dout: upstream gradient, like the input x of layernorm_forward; cache: from layernorm_forward
+
+    Returns:
+    - dx: like x, dgamma: (D,), dbeta: (D,) (summed over all leading axes)
+    """
+    x_hat, gamma, inv_std = cache
+    D = dout.shape[-1]
+    dbeta = dout.reshape(-1, D).sum(axis=0)
+    dgamma = (dout * x_hat).reshape(-1, D).sum(axis=0)
+    dx_hat = dout * gamma
+    dx = (dx_hat - dx_hat.mean(axis=-1, keepdims=True)
+          - x_hat * (dx_hat * x_hat).mean(axis=-1, keepdims=True)) * inv_std
+    return dx, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------------------------------
 # Loss and update rules
 # --------------------------------------------------------------------------------------------------
 
