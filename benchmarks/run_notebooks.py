@@ -68,6 +68,18 @@ FIGURES: dict[str, list[tuple[str, str, str]]] = {
                                ("polyak_val_acc", "validation, Polyak-averaged parameters, per schedule", ""),
                                ("best_member_val_acc", "validation, best checkpoint of the ensemble", ""),
                                ("ensemble_val_acc", "validation, ensemble of checkpoints", "")],
+    "Transformer_Captioning": [("overfit_final_loss", "overfit 50 captions: final training loss", "near 0"),
+                               ("compare_updates", "updates in equal CPU time (RNN, LSTM, Transformer)", ""),
+                               ("compare_val_loss", "validation loss after equal CPU time", ""),
+                               ("compare_bleu", "BLEU-1, first 500 validation images", "")],
+    "VisionTransformer": [("vit_num_params", "tiny ViT parameters", ""),
+                          ("vit_val_acc", "validation accuracy, tiny ViT, no augmentation", ""),
+                          ("vit_test_acc", "test accuracy, tiny ViT", ""),
+                          ("vit_train_cpu", "tiny ViT training CPU seconds", ""),
+                          ("convnet_num_params", "ConvNet parameters", ""),
+                          ("convnet_val_acc", "validation accuracy, ConvNet, same recipe", ""),
+                          ("convnet_test_acc", "test accuracy, ConvNet", ""),
+                          ("convnet_train_cpu", "ConvNet training CPU seconds", "")],
 }
 
 MARK_BEGIN, MARK_END = "<!-- notebook-results:begin -->", "<!-- notebook-results:end -->"
