@@ -369,8 +369,14 @@ def _student_traceback(error: BaseException) -> list[str]:
 
 
 def main() -> None:
+    import os
+
     from ipykernel.kernelapp import IPKernelApp
 
+    # A notebook imports from its own folder (``from given.layers import ...``), as in Jupyter. The kernel
+    # runs with ``python -I``, which leaves that folder off sys.path: it goes last, so that a file the
+    # submission brings cannot stand in for a module of the standard library or the environment.
+    sys.path.append(os.getcwd())
     IPKernelApp.launch_instance(kernel_class=GuardedKernel)
 
 
