@@ -37,9 +37,13 @@ notebook it runs right where it is; while grading, the grader runs it outside th
 """
 
 import ast
+import functools
 import inspect
 import json
+import linecache
+import os
 import textwrap
+import traceback
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -53,9 +57,51 @@ from .plaindata import NotPlainData, from_plain, to_plain
 class CheckFailed(AssertionError):
     """A check failed; the message says what looks wrong."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for it: the message alone, without the frames of the checks."""
+        return short_traceback(self)
+
 
 class NotAttempted(CheckFailed):
     """The checked function is still the release stub."""
+
+
+# -- how a failed check shows itself ------------------------------------------------------------------
+_KIT = os.path.dirname(os.path.abspath(__file__))
+_MACHINERY = tuple(os.path.join(_KIT, name) for name in ("checks.py", "verdicts.py", "plaindata.py", "grading"))
+
+
+def _kit_frame(frame: Any) -> bool:
+    """A frame of the checks or of the grading machinery: neither the student's code nor the test cell."""
+    return frame.f_code.co_filename.startswith(_MACHINERY) or bool(frame.f_locals.get("__tracebackhide__"))
+
+
+def _where(filename: str, lineno: int) -> str:
+    """'Cell In[7], line 3' for a notebook cell (as IPython says it), else the file and the line."""
+    try:
+        from IPython import get_ipython
+
+        cell = get_ipython().compile._filename_map.get(filename)
+    except Exception:  # noqa: BLE001 - outside IPython, or an IPython without the map
+        cell = None
+    return f"Cell In[{cell}], line {lineno}" if cell is not None else f'File "{filename}", line {lineno}'
+
+
+def short_traceback(error: BaseException) -> list[str]:
+    """The lines a student sees for an error raised in a check: a failed check's message alone; for an
+    error in the student's own code, the student's frames (their cell, their line) and the message."""
+    head = [f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error}", *map(str, getattr(error, "__notes__", ()))]
+    if isinstance(error, CheckFailed):
+        return head
+    frames, seen = [], None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if _kit_frame(frame) or (frame.f_code.co_filename, lineno) == seen:
+            continue  # the checks' frames, and a lambda on the line just shown
+        seen = (frame.f_code.co_filename, lineno)
+        code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+        frames.append(f"  {_where(frame.f_code.co_filename, lineno)}, in {frame.f_code.co_name}"
+                      + (f"\n    {code}" if code else ""))
+    return ["Traceback (your code, most recent call last):", *frames, *head] if frames else head
 
 
 # -- the current cell's observations -------------------------------------------------------------------
@@ -104,6 +150,22 @@ def _register_with_ipython() -> None:
     shell = get_ipython()
     if shell is not None and _reset_before_cell not in shell.events.callbacks.get("pre_run_cell", []):
         shell.events.register("pre_run_cell", _reset_before_cell)
+    if shell is not None and not shell.custom_exceptions:
+        shell.set_custom_exc((NotImplementedError,), _show_not_attempted)
+
+
+def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """How a cell that reaches a release stub ends: which function is not written yet, and the student's
+    lines that led there, instead of a traceback through every cell."""
+    where = [frame for frame, _ in traceback.walk_tb(tb) if not _kit_frame(frame)]
+    stub = getattr(where[-1].f_code, "co_qualname", where[-1].f_code.co_name) if where else "<module>"
+    if stub == "<module>":
+        message = "this cell's TODO is not done yet (it still raises NotImplementedError)."
+    else:
+        message = (f"{stub} is not written yet (its TODO still raises NotImplementedError). Complete it, run its "
+                   f"cell, then run this cell again.")
+    value.args = (message,)
+    shell._showtraceback(etype, value, short_traceback(value))
 
 
 _register_with_ipython()
@@ -190,7 +252,8 @@ _section = _Section("this notebook")
 
 
 def section(name: str, total: int | None = None) -> None:
-    """Start counting the visible checks of a notebook section (``total`` = how many it has)."""
+    """Start counting the visible checks of a notebook section; they are counted as they run (``total``,
+    optional, only for notebooks that still state how many there are: checks not run yet are then said)."""
     global _section
     _section = _Section(name, total)
 
@@ -249,7 +312,14 @@ def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = N
     except Exception as exc:
         _restore(inputs, before, {})
         _record(name, False)
-        exc.add_note(f"(raised by your code while checking {name}; the traceback shows where)")
+        if isinstance(exc, AttributeError) and str(exc).startswith("'NoneType' object has no attribute"):
+            raise NotAttempted(f"{name}: not attempted yet: something it uses is still None ({exc}). An earlier "
+                               "TODO sets it: complete that one first.") from None
+        exc.add_note(f"(raised by your code while checking {name})")
+        try:  # shown as the student's own frames and the message (IPython asks the exception)
+            exc._render_traceback_ = functools.partial(short_traceback, exc)
+        except AttributeError:  # an exception type without instance attributes: the full traceback
+            pass
         raise
     must_keep = set(before) if pure is True else set(pure or ())
     after = {k: np.array(inputs[k], copy=True) for k in must_keep if k in before}
@@ -540,7 +610,7 @@ def summary() -> None:
     s = _section
     ran = len(s.passed) + len(s.failed)
     total = s.total if s.total is not None else ran
-    line = f"{s.name}: {len(s.passed)} of {total} visible checks passed"
+    line = f"{s.name}: {len(s.passed)} of {total} visible checks passed" + ("" if s.total else " (those that ran)")
     if s.failed:
         line += f" (failing: {', '.join(sorted(s.failed))})"
     if total > ran:

@@ -40,16 +40,31 @@ def test_correct_result_passes_and_prints_to_stdout_only(capsys):
         (np.ones((3, 2)), np.ones((2, 3)), "transpose"),
         (np.ones(4), np.ones(3), "shape"),
         (np.array([np.nan, 1.0]), np.ones(2), "NaN"),
-        (np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0]), "constant factor of 2"),
+        (np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0]), "constant factor (every entry larger"),
         (np.array([-1.0, -2.0]), np.array([1.0, 2.0]), "opposite sign"),
         (np.array([1.0, 4.0, 9.0]), np.array([1.0, 2.0, 3.0]), "square root"),
-        (np.array([1.5, 2.5, 3.5]), np.array([1.0, 2.0, 3.0]), "same constant"),
+        (np.array([1.5, 2.5, 3.5]), np.array([1.0, 2.0, 3.0]), "additive error"),
+        (np.array([1.6125]), np.array([0.6125]), "too large"),
+        (np.array([1e-4, 4e-6]), np.array([1e-2, 2e-3]), "looks squared"),
         (np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 2.0], [3.0, 4.0]]), "1 of 4 entries"),
     ],
 )
 def test_wrong_results_get_specific_messages(actual, expected, phrase):
     msg = message_of(lambda: checks.array("f", lambda: actual, expected))
     assert phrase in msg
+
+
+def test_hints_reveal_no_number_the_expected_value_follows_from():
+    # an additive error of +1 on a scalar is neither called a constant factor nor given a factor
+    msg = message_of(lambda: checks.value("loss", lambda: 0.6125 + 1.0, 0.6125))
+    assert "factor" not in msg and "2.6" not in msg and "too large" in msg
+    msg = message_of(lambda: checks.array("f", lambda: 2.633 * np.array([0.5, 1.5]), np.array([0.5, 1.5])))
+    assert "constant factor" in msg and "2.63" not in msg
+    # tiny values square to tiny values: "looks squared" only where squaring changed them
+    from cs231n.verdicts import diagnose
+
+    msg = diagnose(np.array([5e-4, 2e-4]), np.array([1e-2, 2e-2]), rtol=1e-5, atol=1e-3)
+    assert msg is not None and "squared" not in msg
 
 
 def test_messages_never_print_the_expected_values():

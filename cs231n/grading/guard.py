@@ -361,6 +361,12 @@ class GuardedKernel(IPythonKernel):
 def _student_traceback(error: BaseException) -> list[str]:
     """The traceback a student needs: the test cell and their own code, without the grader's frame and
     the checks helpers (which mark themselves with ``__tracebackhide__``, as IPython and pytest expect)."""
+    render = getattr(error, "_render_traceback_", None)  # a failed check, or the student's error in one
+    if callable(render):
+        try:
+            return [line + "\n" for line in render()]
+        except Exception:  # noqa: BLE001 - a student's object that cannot render itself: the plain way
+            pass
     frames = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
               if frame.f_code.co_filename != __file__ and not frame.f_locals.get("__tracebackhide__")]
     lines = ["Traceback (most recent call last):\n"] if frames else []
