@@ -42,6 +42,7 @@ import inspect
 import json
 import linecache
 import os
+import sys
 import textwrap
 import traceback
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
@@ -159,8 +160,12 @@ def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any, 
     lines that led there, instead of a traceback through every cell."""
     where = [frame for frame, _ in traceback.walk_tb(tb) if not _kit_frame(frame)]
     stub = getattr(where[-1].f_code, "co_qualname", where[-1].f_code.co_name) if where else "<module>"
+    sibling = where[-1].f_code.co_filename.partition(", cell ")[0] if where else ""
     if stub == "<module>":
         message = "this cell's TODO is not done yet (it still raises NotImplementedError)."
+    elif sibling.endswith(".ipynb"):  # a function loaded from another notebook (cs231n.notebook_import)
+        message = (f"{stub} in {sibling} is not written yet (its TODO still raises NotImplementedError). Complete "
+                   f"it there, save {sibling}, run the cell here that loads it, then run this cell again.")
     else:
         message = (f"{stub} is not written yet (its TODO still raises NotImplementedError). Complete it, run its "
                    f"cell, then run this cell again.")
@@ -354,7 +359,8 @@ T = TypeVar("T")
 _UNBOUND = object()
 
 
-def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[str, Any], call: Callable[[], T]) -> T:
+def with_stand_ins(replacements: Mapping[str, Any], call: Callable[[], T],
+                   namespace: MutableMapping[str, Any] | None = None) -> T:
     """Run ``call()`` while some names of a notebook are bound to stand-ins, then put back what was there.
 
     A check of a function that calls another graded function (a sequence loop calling a step) swaps in
@@ -362,13 +368,16 @@ def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[st
     A stand-in is never the callee's solution: it is a made-up function with the same signature.
 
     Inputs:
-    - namespace: where the code under test looks the names up: the notebook's ``globals()``.
     - replacements: name -> stand-in (usually a function with the same signature).
     - call: what to run, e.g. ``lambda: rnn_forward(x, h0, Wx, Wh, b)``.
+    - namespace: where the code under test looks the names up; by default the namespace of the code
+      that calls ``with_stand_ins`` (the notebook's).
 
     Returns: whatever ``call()`` returns; the names are restored even if it raises.
     """
     __tracebackhide__ = True
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
     saved = {name: namespace.get(name, _UNBOUND) for name in replacements}
     namespace.update(replacements)
     try:

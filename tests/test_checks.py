@@ -149,8 +149,21 @@ def test_with_stand_ins_swaps_names_for_the_call_only():
     def loop(x):  # looks "step" up in namespace, as notebook code looks names up in globals()
         return namespace["step"](namespace["step"](x))
 
-    assert checks.with_stand_ins(namespace, {"step": lambda x: 10 * x}, lambda: loop(2)) == 200
+    assert checks.with_stand_ins({"step": lambda x: 10 * x}, lambda: loop(2), namespace) == 200
     assert loop(2) == 4, "the original is back after the call"
     with pytest.raises(ZeroDivisionError):
-        checks.with_stand_ins(namespace, {"step": lambda x: x / 0, "helper": abs}, lambda: loop(1))
+        checks.with_stand_ins({"step": lambda x: x / 0, "helper": abs}, lambda: loop(1), namespace)
     assert loop(2) == 4 and "helper" not in namespace, "restored after an error; new names removed"
+
+
+def step(x):
+    return x + 1
+
+
+def test_with_stand_ins_defaults_to_the_callers_namespace():
+    """In a notebook the caller is the notebook's code, so its globals are the notebook's names."""
+    def twice(x):
+        return step(step(x))
+
+    assert checks.with_stand_ins({"step": lambda x: 10 * x}, lambda: twice(2)) == 200
+    assert twice(2) == 4 and step(0) == 1

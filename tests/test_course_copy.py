@@ -14,7 +14,7 @@ def _notebook(path: Path, source: str) -> None:
 
 def test_with_siblings_follows_load_notebook_transitively(tmp_path):
     _notebook(tmp_path / "a.ipynb", 'b = load_notebook("b.ipynb")\n')
-    _notebook(tmp_path / "b.ipynb", "c = load_notebook('c.ipynb')")
+    _notebook(tmp_path / "b.ipynb", "from_notebook('c.ipynb', 'f', 'g')")
     _notebook(tmp_path / "c.ipynb", "x = 1")
     _notebook(tmp_path / "d.ipynb", 'a = load_notebook("a.ipynb")')
     assert C.with_siblings(tmp_path, ["a"]) == {"a", "b", "c"}
