@@ -42,6 +42,7 @@ import inspect
 import json
 import linecache
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -152,12 +153,38 @@ def _register_with_ipython() -> None:
     if shell is not None and _reset_before_cell not in shell.events.callbacks.get("pre_run_cell", []):
         shell.events.register("pre_run_cell", _reset_before_cell)
     if shell is not None and not shell.custom_exceptions:
-        shell.set_custom_exc((NotImplementedError,), _show_not_attempted)
+        shell.set_custom_exc((NotImplementedError, NameError, AttributeError), _show_unfinished)
 
 
-def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
-    """How a cell that reaches a release stub ends: which function is not written yet, and the student's
-    lines that led there, instead of a traceback through every cell."""
+def _show_unfinished(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """How a cell that depends on unfinished work ends, in a student's notebook: one message saying what
+    to finish first instead of a traceback through every cell. Other errors show as usual.
+
+    - a release stub reached (NotImplementedError): which function is not written yet, and where;
+    - a name that is not defined: the cell that defines it has not run (or it is misspelt);
+    - an attribute of None: a variable an unfinished TODO should set is still None."""
+    if isinstance(value, NotImplementedError):
+        return _show_not_attempted(shell, etype, value, tb)
+    where = [(frame, line) for frame, line in traceback.walk_tb(tb) if not _kit_frame(frame)]
+    cell_line = linecache.getline(where[0][0].f_code.co_filename, where[0][1]) if where else ""
+    if isinstance(value, NameError) and where:
+        hint = (f"If a cell above defines {value.name!r}, it has not run in this session or it stopped with an "
+                f"error: run the cells above in order (Run > Run All Above Selected Cell) and complete the "
+                f"first one that fails. Otherwise check the spelling.") if getattr(value, "name", None) else ""
+        value.args = (f"{value}. {hint}".strip(),)
+        return shell._showtraceback(etype, value, short_traceback(value))
+    if isinstance(value, AttributeError) and str(value).startswith("'NoneType' object has no attribute"):
+        names = [n for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", cell_line))
+                 if n in shell.user_ns and shell.user_ns[n] is None]
+        who = f"{' or '.join(names)} is still None" if names else "something this cell uses is still None"
+        value.args = (f"not attempted yet: {who} ({value}). An earlier TODO sets it: complete that one first, then "
+                      f"run this cell again.",)
+        return shell._showtraceback(etype, value, short_traceback(value)[-1:])
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any) -> None:
+    """A release stub reached: which function is not written yet (the message alone: it names it)."""
     where = [frame for frame, _ in traceback.walk_tb(tb) if not _kit_frame(frame)]
     stub = getattr(where[-1].f_code, "co_qualname", where[-1].f_code.co_name) if where else "<module>"
     sibling = where[-1].f_code.co_filename.partition(", cell ")[0] if where else ""
@@ -170,7 +197,7 @@ def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any, 
         message = (f"{stub} is not written yet (its TODO still raises NotImplementedError). Complete it, run its "
                    f"cell, then run this cell again.")
     value.args = (message,)
-    shell._showtraceback(etype, value, short_traceback(value))
+    shell._showtraceback(etype, value, short_traceback(value)[-1:])
 
 
 _register_with_ipython()

@@ -247,6 +247,9 @@ def judge(rule: dict, value: Any, expected: Any = None) -> str | None:
         if problem:
             return problem
         why = rule.get("why", "")
+        if kind == "at_least" and x < 0 <= rule["bound"]:  # an accuracy or a speed-up is never negative
+            return (f"not set yet: it is still {x:.4g}, the placeholder it starts with. The TODO above sets "
+                    f"it: complete that one first.")
         if kind == "at_least" and x < rule["bound"]:
             return f"is {x:.4g}, below {rule['bound']:g}" + (f": {why}" if why else ".")
         if kind == "at_most" and x > rule["bound"]:

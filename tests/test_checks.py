@@ -117,6 +117,7 @@ def test_equal_close_to_at_least_holds():
     assert "not within" in message_of(lambda: checks.close_to("loss", 3.0, np.log(10), 0.05, "x"))
     checks.at_least("acc", 0.5, 0.4, "why")
     assert "below" in message_of(lambda: checks.at_least("acc", 0.3, 0.4, "why"))
+    assert "not set yet" in message_of(lambda: checks.at_least("acc", -1.0, 0.4, "why")), "the release's placeholder"
 
     def broken():
         assert 1 == 2, "one is not two"

@@ -63,6 +63,24 @@ def test_a_cell_that_reaches_a_stub_names_the_function_to_write(untouched_svm):
     assert any("svm_loss_naive is not written yet" in shown(out)[-1] for out in stubs)
 
 
+@pytest.mark.slow
+def test_cells_after_unfinished_work_say_what_to_finish_first(untouched_svm):
+    """Given cells that use what an unfinished TODO sets (a name it defines, a model it leaves None) end
+    with one message about that TODO, not a traceback through the notebook."""
+    seen = set()
+    for _, out in errors(untouched_svm):
+        lines = shown(out)
+        assert len(lines) <= 6 and not KIT_FRAMES.search("\n".join(lines)), "\n".join(lines)
+        if out["ename"] == "NameError":
+            assert "has not run in this session" in lines[-1], lines[-1]
+        elif out["ename"] == "AttributeError":
+            assert lines[-1].startswith("AttributeError: not attempted yet: best_svm is still None"), lines[-1]
+        else:
+            assert out["ename"] in ("NotAttempted", "CheckFailed", "NotImplementedError"), out["ename"]
+        seen.add(out["ename"])
+    assert {"NameError", "AttributeError"} <= seen, seen
+
+
 def test_an_error_in_the_students_code_shows_their_frame_only(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in (
