@@ -89,10 +89,22 @@ def _where(filename: str, lineno: int) -> str:
     return f"Cell In[{cell}], line {lineno}" if cell is not None else f'File "{filename}", line {lineno}'
 
 
+#: Message lines are wrapped to this width: ``nbgrader validate`` cuts longer lines at about 80 columns.
+MESSAGE_WIDTH = 79
+
+
+def _wrapped(message: str) -> list[str]:
+    """A message as lines of at most MESSAGE_WIDTH columns (continuation lines indented)."""
+    return [line for paragraph in message.splitlines() or [""]
+            for line in textwrap.wrap(paragraph, MESSAGE_WIDTH, subsequent_indent="  ", break_long_words=False,
+                                      break_on_hyphens=False) or [""]]
+
+
 def short_traceback(error: BaseException) -> list[str]:
     """The lines a student sees for an error raised in a check: a failed check's message alone; for an
     error in the student's own code, the student's frames (their cell, their line) and the message."""
-    head = [f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error}", *map(str, getattr(error, "__notes__", ()))]
+    head = [*_wrapped(f"{type(error).__name__}: {error}"), *map(str, getattr(error, "__notes__", ()))]
+    head[0] = head[0].replace(type(error).__name__, f"\x1b[0;31m{type(error).__name__}\x1b[0m", 1)
     if isinstance(error, CheckFailed):
         return head
     frames, seen = [], None
