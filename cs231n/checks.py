@@ -591,8 +591,8 @@ def either(name: str, *ways: tuple[str, Callable[[], Any]]) -> None:
         return
     if all(isinstance(exc, NotAttempted) for _, exc in failures):
         raise failures[0][1]
-    _fail(name, "fails every way it is checked: " + "; ".join(
-        f"({i}) {label}: {exc}" for i, (label, exc) in enumerate(failures, 1)))
+    _record(name, False)
+    raise CheckFailed(verdicts.every_way_failed(name, [str(exc) for _, exc in failures]))
 
 
 def supplied(name: str, make: Callable[[], T]) -> T:

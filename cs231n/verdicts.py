@@ -50,6 +50,17 @@ def record() -> dict:
     return {"kind": "record"}
 
 
+def every_way_failed(name: str, problems: list[str]) -> str:
+    """The message of a check that may pass in several ways (``checks.either``) when every way failed.
+
+    ``problems``: each way's message, which starts with that way's own name (``"f, with your cache: ..."``).
+    When all ways fail for the same reason the reason is said once."""
+    reasons = [problem.split(": ", 1)[-1] for problem in problems]
+    if len(set(reasons)) == 1:
+        return f"{name}: {reasons[0]} (the same in each of the {len(problems)} ways it is checked)"
+    return f"{name}: fails every way it is checked: " + "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
+
+
 #: Rules whose verdict needs the expected value of the reference solution.
 NEEDS_EXPECTED = frozenset({"close", "equal", "rel_error"})
 
@@ -94,8 +105,8 @@ def diagnose(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float)
         ratio = actual[nonzero] / expected[nonzero]
         if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
             size = "larger" if abs(ratio.flat[0]) > 1 else "smaller"
-            return (f"is right up to a constant factor (every entry {size} by the same factor). Check averaging "
-                    f"over the batch, factors of 2 and the regularisation strength.")
+            return (f"is right up to a constant factor (every entry {size} by the same factor). Check what "
+                    f"scales it: averaging over the batch, a factor of 2, a momentum, a regularisation strength.")
     if _close_but_not_trivially(actual, np.square(expected), expected, rtol, atol):
         return "looks squared. Did you forget a square root?"
     if np.all(expected >= 0) and _close_but_not_trivially(np.square(actual), expected, actual, rtol, atol):
