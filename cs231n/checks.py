@@ -37,9 +37,15 @@ notebook it runs right where it is; while grading, the grader runs it outside th
 """
 
 import ast
+import functools
 import inspect
 import json
+import linecache
+import os
+import re
+import sys
 import textwrap
+import traceback
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -53,9 +59,63 @@ from .plaindata import NotPlainData, from_plain, to_plain
 class CheckFailed(AssertionError):
     """A check failed; the message says what looks wrong."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for it: the message alone, without the frames of the checks."""
+        return short_traceback(self)
+
 
 class NotAttempted(CheckFailed):
     """The checked function is still the release stub."""
+
+
+# -- how a failed check shows itself ------------------------------------------------------------------
+_KIT = os.path.dirname(os.path.abspath(__file__))
+_MACHINERY = tuple(os.path.join(_KIT, name) for name in ("checks.py", "verdicts.py", "plaindata.py", "grading"))
+
+
+def _kit_frame(frame: Any) -> bool:
+    """A frame of the checks or of the grading machinery: neither the student's code nor the test cell."""
+    return frame.f_code.co_filename.startswith(_MACHINERY) or bool(frame.f_locals.get("__tracebackhide__"))
+
+
+def _where(filename: str, lineno: int) -> str:
+    """'Cell In[7], line 3' for a notebook cell (as IPython says it), else the file and the line."""
+    try:
+        from IPython import get_ipython
+
+        cell = get_ipython().compile._filename_map.get(filename)
+    except Exception:  # noqa: BLE001 - outside IPython, or an IPython without the map
+        cell = None
+    return f"Cell In[{cell}], line {lineno}" if cell is not None else f'File "{filename}", line {lineno}'
+
+
+#: Message lines are wrapped to this width: ``nbgrader validate`` cuts longer lines at about 80 columns.
+MESSAGE_WIDTH = 79
+
+
+def _wrapped(message: str) -> list[str]:
+    """A message as lines of at most MESSAGE_WIDTH columns (continuation lines indented)."""
+    return [line for paragraph in message.splitlines() or [""]
+            for line in textwrap.wrap(paragraph, MESSAGE_WIDTH, subsequent_indent="  ", break_long_words=False,
+                                      break_on_hyphens=False) or [""]]
+
+
+def short_traceback(error: BaseException) -> list[str]:
+    """The lines a student sees for an error raised in a check: a failed check's message alone; for an
+    error in the student's own code, the student's frames (their cell, their line) and the message."""
+    head = [*_wrapped(f"{type(error).__name__}: {error}"), *map(str, getattr(error, "__notes__", ()))]
+    head[0] = head[0].replace(type(error).__name__, f"\x1b[0;31m{type(error).__name__}\x1b[0m", 1)
+    if isinstance(error, CheckFailed):
+        return head
+    frames, seen = [], None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if _kit_frame(frame) or (frame.f_code.co_filename, lineno) == seen:
+            continue  # the checks' frames, and a lambda on the line just shown
+        seen = (frame.f_code.co_filename, lineno)
+        code = linecache.getline(frame.f_code.co_filename, lineno).strip()
+        frames.append(f"  {_where(frame.f_code.co_filename, lineno)}, in {frame.f_code.co_name}"
+                      + (f"\n    {code}" if code else ""))
+    return ["Traceback (your code, most recent call last):", *frames, *head] if frames else head
 
 
 # -- the current cell's observations -------------------------------------------------------------------
@@ -104,6 +164,52 @@ def _register_with_ipython() -> None:
     shell = get_ipython()
     if shell is not None and _reset_before_cell not in shell.events.callbacks.get("pre_run_cell", []):
         shell.events.register("pre_run_cell", _reset_before_cell)
+    if shell is not None and not shell.custom_exceptions:
+        shell.set_custom_exc((NotImplementedError, NameError, AttributeError), _show_unfinished)
+
+
+def _show_unfinished(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """How a cell that depends on unfinished work ends, in a student's notebook: one message saying what
+    to finish first instead of a traceback through every cell. Other errors show as usual.
+
+    - a release stub reached (NotImplementedError): which function is not written yet, and where;
+    - a name that is not defined: the cell that defines it has not run (or it is misspelt);
+    - an attribute of None: a variable an unfinished TODO should set is still None."""
+    if isinstance(value, NotImplementedError):
+        return _show_not_attempted(shell, etype, value, tb)
+    where = [(frame, line) for frame, line in traceback.walk_tb(tb) if not _kit_frame(frame)]
+    cell_line = linecache.getline(where[0][0].f_code.co_filename, where[0][1]) if where else ""
+    if isinstance(value, NameError) and where:
+        hint = (f"If a cell above defines {value.name!r}, it has not run in this session or it stopped with an "
+                f"error: run the cells above in order (Run > Run All Above Selected Cell) and complete the "
+                f"first one that fails. Otherwise check the spelling.") if getattr(value, "name", None) else ""
+        value.args = (f"{value}. {hint}".strip(),)
+        return shell._showtraceback(etype, value, short_traceback(value))
+    if isinstance(value, AttributeError) and str(value).startswith("'NoneType' object has no attribute"):
+        names = [n for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", cell_line))
+                 if n in shell.user_ns and shell.user_ns[n] is None]
+        who = f"{' or '.join(names)} is still None" if names else "something this cell uses is still None"
+        value.args = (f"not attempted yet: {who} ({value}). An earlier TODO sets it: complete that one first, then "
+                      f"run this cell again.",)
+        return shell._showtraceback(etype, value, short_traceback(value)[-1:])
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any) -> None:
+    """A release stub reached: which function is not written yet (the message alone: it names it)."""
+    where = [frame for frame, _ in traceback.walk_tb(tb) if not _kit_frame(frame)]
+    stub = getattr(where[-1].f_code, "co_qualname", where[-1].f_code.co_name) if where else "<module>"
+    sibling = where[-1].f_code.co_filename.partition(", cell ")[0] if where else ""
+    if stub == "<module>":
+        message = "this cell's TODO is not done yet (it still raises NotImplementedError)."
+    elif sibling.endswith(".ipynb"):  # a function loaded from another notebook (cs231n.notebook_import)
+        message = (f"{stub} in {sibling} is not written yet (its TODO still raises NotImplementedError). Complete "
+                   f"it there, save {sibling}, run the cell here that loads it, then run this cell again.")
+    else:
+        message = (f"{stub} is not written yet (its TODO still raises NotImplementedError). Complete it, run its "
+                   f"cell, then run this cell again.")
+    value.args = (message,)
+    shell._showtraceback(etype, value, short_traceback(value)[-1:])
 
 
 _register_with_ipython()
@@ -190,7 +296,8 @@ _section = _Section("this notebook")
 
 
 def section(name: str, total: int | None = None) -> None:
-    """Start counting the visible checks of a notebook section (``total`` = how many it has)."""
+    """Start counting the visible checks of a notebook section; they are counted as they run (``total``,
+    optional, only for notebooks that still state how many there are: checks not run yet are then said)."""
     global _section
     _section = _Section(name, total)
 
@@ -249,7 +356,14 @@ def run(name: str, call: Callable[[], Any], inputs: Mapping[str, Any] | None = N
     except Exception as exc:
         _restore(inputs, before, {})
         _record(name, False)
-        exc.add_note(f"(raised by your code while checking {name}; the traceback shows where)")
+        if isinstance(exc, AttributeError) and str(exc).startswith("'NoneType' object has no attribute"):
+            raise NotAttempted(f"{name}: not attempted yet: something it uses is still None ({exc}). An earlier "
+                               "TODO sets it: complete that one first.") from None
+        exc.add_note(f"(raised by your code while checking {name})")
+        try:  # shown as the student's own frames and the message (IPython asks the exception)
+            exc._render_traceback_ = functools.partial(short_traceback, exc)
+        except AttributeError:  # an exception type without instance attributes: the full traceback
+            pass
         raise
     must_keep = set(before) if pure is True else set(pure or ())
     after = {k: np.array(inputs[k], copy=True) for k in must_keep if k in before}
@@ -284,7 +398,8 @@ T = TypeVar("T")
 _UNBOUND = object()
 
 
-def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[str, Any], call: Callable[[], T]) -> T:
+def with_stand_ins(replacements: Mapping[str, Any], call: Callable[[], T],
+                   namespace: MutableMapping[str, Any] | None = None) -> T:
     """Run ``call()`` while some names of a notebook are bound to stand-ins, then put back what was there.
 
     A check of a function that calls another graded function (a sequence loop calling a step) swaps in
@@ -292,13 +407,16 @@ def with_stand_ins(namespace: MutableMapping[str, Any], replacements: Mapping[st
     A stand-in is never the callee's solution: it is a made-up function with the same signature.
 
     Inputs:
-    - namespace: where the code under test looks the names up: the notebook's ``globals()``.
     - replacements: name -> stand-in (usually a function with the same signature).
     - call: what to run, e.g. ``lambda: rnn_forward(x, h0, Wx, Wh, b)``.
+    - namespace: where the code under test looks the names up; by default the namespace of the code
+      that calls ``with_stand_ins`` (the notebook's).
 
     Returns: whatever ``call()`` returns; the names are restored even if it raises.
     """
     __tracebackhide__ = True
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
     saved = {name: namespace.get(name, _UNBOUND) for name in replacements}
     namespace.update(replacements)
     try:
@@ -473,8 +591,8 @@ def either(name: str, *ways: tuple[str, Callable[[], Any]]) -> None:
         return
     if all(isinstance(exc, NotAttempted) for _, exc in failures):
         raise failures[0][1]
-    _fail(name, "fails every way it is checked: " + "; ".join(
-        f"({i}) {label}: {exc}" for i, (label, exc) in enumerate(failures, 1)))
+    _record(name, False)
+    raise CheckFailed(verdicts.every_way_failed(name, [str(exc) for _, exc in failures]))
 
 
 def supplied(name: str, make: Callable[[], T]) -> T:
@@ -540,7 +658,7 @@ def summary() -> None:
     s = _section
     ran = len(s.passed) + len(s.failed)
     total = s.total if s.total is not None else ran
-    line = f"{s.name}: {len(s.passed)} of {total} visible checks passed"
+    line = f"{s.name}: {len(s.passed)} of {total} visible checks passed" + ("" if s.total else " (those that ran)")
     if s.failed:
         line += f" (failing: {', '.join(sorted(s.failed))})"
     if total > ran:

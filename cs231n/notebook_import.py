@@ -8,6 +8,11 @@ those cells are skipped, so loading is instant and has no side effects.
     svm = load_notebook("svm.ipynb")
     classifier = svm.LinearSVM()
 
+``from_notebook`` is the notebook's ``from ... import ...``: it binds the named definitions in the
+notebook that calls it, and a name that cannot be loaded becomes a stand-in that says why when used.
+
+    from_notebook("FullyConnectedNets.ipynb", "affine_forward", "affine_backward")
+
 During autograding the grader copies every submitted notebook of the assignment next to the one
 being graded before any of them runs, so the same line works there.
 """
@@ -24,6 +29,10 @@ _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDe
 
 class NotebookImportError(ImportError):
     """A sibling notebook could not be loaded; the message names the notebook and the cell."""
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows the message alone: the loader's frames would tell a student nothing."""
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
 
 
 def _is_constant_assignment(node: ast.stmt) -> bool:
@@ -130,3 +139,43 @@ def load_notebook(path: str | os.PathLike, name: str | None = None) -> types.Mod
         module.__getattr__ = missing
     sys.modules[module_name] = module
     return module
+
+
+def _unavailable(name: str, reason: str):
+    """A stand-in for a definition that could not be loaded: calling it raises with the reason."""
+    def unavailable(*args, **kwargs):
+        raise NotebookImportError(f"{name} is not available here: {reason}")
+    unavailable.__name__ = unavailable.__qualname__ = name
+    return unavailable
+
+
+def from_notebook(path: str | os.PathLike, *names: str) -> None:
+    """Bind definitions of a sibling notebook's answer cells in the calling notebook, like
+    ``from <notebook> import <names>``.
+
+    Inputs:
+    - path: the sibling notebook, relative to the notebook's folder, e.g. ``"FullyConnectedNets.ipynb"``.
+    - names: the functions, classes or constants to bind, under the same names.
+
+    Run the cell again after changing the sibling notebook (and saving it) to load the new version.
+    When the notebook cannot be loaded, or does not define a name, one line says so and that name is
+    bound to a stand-in that raises NotebookImportError with the reason when it is called, so the cells
+    that do not need it still run.
+    """
+    namespace = sys._getframe(1).f_globals
+    try:
+        module = load_notebook(path)
+    except NotebookImportError as exc:
+        module, reason = None, str(exc)
+    missing = []
+    for name in names:
+        try:
+            namespace[name] = getattr(module, name)
+        except (AttributeError, NotebookImportError) as exc:
+            if module is not None:
+                reason = (str(exc) if isinstance(exc, NotebookImportError)
+                          else f"{Path(path).name} does not define {name} (is its cell written and saved?)")
+            namespace[name] = _unavailable(name, reason)
+            missing.append(name)
+    if missing:
+        print(f"Not loaded from {Path(path).name}: {', '.join(missing)}. {reason}")

@@ -57,6 +57,13 @@ def inverse_time_decay(epoch: int, k: float = 0.5) -> float:
     return 1.0 / (1.0 + k * epoch)
 
 
+
+def progress_line(text: str, keep: bool = False) -> None:
+    """Print progress on one line that the next call overwrites (a notebook shows one updating line, not
+    a scroll of them); ``keep=True`` leaves the line in place (an epoch's summary)."""
+    print(f"\r{text:<78}", end="\n" if keep else "", flush=True)
+
+
 class Solver:
     """Trains a classification model with minibatch updates and keeps the best validation parameters."""
 
@@ -184,7 +191,7 @@ class Solver:
         for t in range(num_iterations):
             self._step()
             if self.verbose and t % self.print_every == 0:
-                print(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:f}")
+                progress_line(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:f}")
             epoch_end = (t + 1) % iterations_per_epoch == 0
             if epoch_end:
                 self.lr_history.append(next(iter(self.optim_configs.values()), {}).get("learning_rate", 0.0))
@@ -196,7 +203,8 @@ class Solver:
                 self.val_acc_history.append(val_acc)
                 self._save_checkpoint()
                 if self.verbose:
-                    print(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; val_acc: {val_acc:f}")
+                    progress_line(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; "
+                                  f"val_acc: {val_acc:f}", keep=True)
                 if val_acc > self.best_val_acc or not self.best_params:
                     self.best_val_acc = val_acc
                     self.best_params = copy.deepcopy(self.model.params)

@@ -50,6 +50,17 @@ def record() -> dict:
     return {"kind": "record"}
 
 
+def every_way_failed(name: str, problems: list[str]) -> str:
+    """The message of a check that may pass in several ways (``checks.either``) when every way failed.
+
+    ``problems``: each way's message, which starts with that way's own name (``"f, with your cache: ..."``).
+    When all ways fail for the same reason the reason is said once."""
+    reasons = [problem.split(": ", 1)[-1] for problem in problems]
+    if len(set(reasons)) == 1:
+        return f"{name}: {reasons[0]} (the same in each of the {len(problems)} ways it is checked)"
+    return f"{name}: fails every way it is checked: " + "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
+
+
 #: Rules whose verdict needs the expected value of the reference solution.
 NEEDS_EXPECTED = frozenset({"close", "equal", "rel_error"})
 
@@ -86,27 +97,46 @@ def diagnose(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float)
         return None
     if np.allclose(-actual, expected, rtol=rtol, atol=atol):
         return "has the opposite sign of the expected result."
-    nonzero = np.abs(expected) > 1e-12
-    if nonzero.any() and np.allclose(actual[~nonzero], 0, atol=atol):
+    if actual.size == 1:  # one number: only its direction, no figure from which the expected one follows
+        too = "too large" if actual.item() > expected.item() else "too small"
+        return f"is {too} (relative error of order {_order(rel_err(actual, expected))})."
+    nonzero = np.abs(expected) > max(atol, 1e-12)
+    if nonzero.sum() >= 2 and np.allclose(actual[~nonzero], 0, atol=atol):
         ratio = actual[nonzero] / expected[nonzero]
         if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
-            return (f"is right up to a constant factor of {ratio.flat[0]:.4g}. Check averaging over the batch, "
-                    f"factors of 2 and the regularisation strength.")
-    if np.allclose(actual, np.square(expected), rtol=rtol, atol=atol):
+            size = "larger" if abs(ratio.flat[0]) > 1 else "smaller"
+            return (f"is right up to a constant factor (every entry {size} by the same factor). Check what "
+                    f"scales it: averaging over the batch, a factor of 2, a momentum, a regularisation strength.")
+    if _close_but_not_trivially(actual, np.square(expected), expected, rtol, atol):
         return "looks squared. Did you forget a square root?"
-    if np.all(expected >= 0) and np.allclose(np.square(actual), expected, rtol=rtol, atol=atol):
+    if np.all(expected >= 0) and _close_but_not_trivially(np.square(actual), expected, actual, rtol, atol):
         return "looks like the square root of the expected result. Did you take one root too many?"
     diff = actual - expected
-    if diff.size > 1 and np.allclose(diff, diff.flat[0], rtol=1e-6, atol=atol):
-        return "is off by the same constant everywhere. Check a missing or extra term that does not depend on the data."
+    if np.allclose(diff, diff.flat[0], rtol=1e-6, atol=atol):
+        return ("is off by the same amount in every entry (an additive error). Check a missing or extra term "
+                "that does not depend on the data.")
     wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
-    rel = rel_err(actual, expected)
+    rel = _order(rel_err(actual, expected))
     if actual.ndim >= 1 and wrong.sum() < wrong.size:
         rows = np.flatnonzero(wrong.reshape(wrong.shape[0], -1).any(axis=1))
         shown = ", ".join(map(str, rows[:5])) + (" ..." if rows.size > 5 else "")
-        return (f"{wrong.sum()} of {wrong.size} entries are wrong (relative error up to {rel:.1e}), in rows {shown}. "
+        return (f"{wrong.sum()} of {wrong.size} entries are wrong (relative error of order {rel}), in rows {shown}. "
                 f"Check edge cases and how those rows are computed.")
-    return f"values are wrong (relative error {rel:.1e})."
+    return f"values are wrong (relative error of order {rel})."
+
+
+def _order(x: float) -> str:
+    """A relative error as its order of magnitude ('1e-03'): enough to tell a slip from a wrong formula."""
+    return f"1e{int(np.floor(np.log10(x))):+03d}" if x > 0 else "0"
+
+
+def _close_but_not_trivially(actual: np.ndarray, transformed: np.ndarray, original: np.ndarray,
+                             rtol: float, atol: float) -> bool:
+    """``actual`` matches ``transformed`` (e.g. the squared expected values) relatively, entry by entry,
+    while the transformation changed them: an absolute tolerance would match any values near 0, and
+    values near 1 square to themselves."""
+    return (np.allclose(actual, transformed, rtol=max(rtol, 1e-6), atol=0.0)
+            and not np.allclose(transformed, original, rtol=max(rtol, 1e-3), atol=atol))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -228,6 +258,9 @@ def judge(rule: dict, value: Any, expected: Any = None) -> str | None:
         if problem:
             return problem
         why = rule.get("why", "")
+        if kind == "at_least" and x < 0 <= rule["bound"]:  # an accuracy or a speed-up is never negative
+            return (f"not set yet: it is still {x:.4g}, the placeholder it starts with. The TODO above sets "
+                    f"it: complete that one first.")
         if kind == "at_least" and x < rule["bound"]:
             return f"is {x:.4g}, below {rule['bound']:g}" + (f": {why}" if why else ".")
         if kind == "at_most" and x > rule["bound"]:

@@ -8,7 +8,7 @@ import pytest
 from cs231n.budget import budget, grading_mode
 from cs231n.grading import lint, percent
 from cs231n.grading.simulate import fill_answers, solution_sources, strip_markers
-from cs231n.notebook_import import NotebookImportError, load_notebook
+from cs231n.notebook_import import NotebookImportError, from_notebook, load_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,6 +150,22 @@ def test_load_notebook_keeps_definitions_only(tmp_path, monkeypatch, capsys):
     mod = load_notebook("first.ipynb")
     assert mod.square(5) == 25 and mod.LIMIT == 3
     assert capsys.readouterr().out == ""  # the print in the answer cell did not run
+
+
+def test_from_notebook_binds_names_in_the_caller_and_stands_in_for_missing_ones(tmp_path, monkeypatch, capsys):
+    build(tmp_path, GOOD, "first.ipynb")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"from_notebook": from_notebook}
+    exec('from_notebook("first.ipynb", "square", "LIMIT", "cube")', namespace)
+    assert namespace["square"](5) == 25 and namespace["LIMIT"] == 3
+    assert "Not loaded from first.ipynb: cube. first.ipynb does not define cube" in capsys.readouterr().out
+    with pytest.raises(NotebookImportError, match="cube is not available here: first.ipynb does not define cube"):
+        namespace["cube"](2)
+    exec('from_notebook("gone.ipynb", "square")', namespace)
+    assert "Not loaded from gone.ipynb: square. gone.ipynb was not found" in capsys.readouterr().out
+    with pytest.raises(NotebookImportError, match="square is not available here: gone.ipynb was not found"):
+        namespace["square"](2)
+    assert NotebookImportError("x")._render_traceback_()[-1].endswith("x"), "IPython shows the message alone"
 
 
 def test_load_notebook_errors_name_notebook_and_cell(tmp_path, monkeypatch, capsys):

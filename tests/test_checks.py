@@ -40,16 +40,31 @@ def test_correct_result_passes_and_prints_to_stdout_only(capsys):
         (np.ones((3, 2)), np.ones((2, 3)), "transpose"),
         (np.ones(4), np.ones(3), "shape"),
         (np.array([np.nan, 1.0]), np.ones(2), "NaN"),
-        (np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0]), "constant factor of 2"),
+        (np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0]), "constant factor (every entry larger"),
         (np.array([-1.0, -2.0]), np.array([1.0, 2.0]), "opposite sign"),
         (np.array([1.0, 4.0, 9.0]), np.array([1.0, 2.0, 3.0]), "square root"),
-        (np.array([1.5, 2.5, 3.5]), np.array([1.0, 2.0, 3.0]), "same constant"),
+        (np.array([1.5, 2.5, 3.5]), np.array([1.0, 2.0, 3.0]), "additive error"),
+        (np.array([1.6125]), np.array([0.6125]), "too large"),
+        (np.array([1e-4, 4e-6]), np.array([1e-2, 2e-3]), "looks squared"),
         (np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 2.0], [3.0, 4.0]]), "1 of 4 entries"),
     ],
 )
 def test_wrong_results_get_specific_messages(actual, expected, phrase):
     msg = message_of(lambda: checks.array("f", lambda: actual, expected))
     assert phrase in msg
+
+
+def test_hints_reveal_no_number_the_expected_value_follows_from():
+    # an additive error of +1 on a scalar is neither called a constant factor nor given a factor
+    msg = message_of(lambda: checks.value("loss", lambda: 0.6125 + 1.0, 0.6125))
+    assert "factor" not in msg and "2.6" not in msg and "too large" in msg
+    msg = message_of(lambda: checks.array("f", lambda: 2.633 * np.array([0.5, 1.5]), np.array([0.5, 1.5])))
+    assert "constant factor" in msg and "2.63" not in msg
+    # tiny values square to tiny values: "looks squared" only where squaring changed them
+    from cs231n.verdicts import diagnose
+
+    msg = diagnose(np.array([5e-4, 2e-4]), np.array([1e-2, 2e-2]), rtol=1e-5, atol=1e-3)
+    assert msg is not None and "squared" not in msg
 
 
 def test_messages_never_print_the_expected_values():
@@ -102,6 +117,7 @@ def test_equal_close_to_at_least_holds():
     assert "not within" in message_of(lambda: checks.close_to("loss", 3.0, np.log(10), 0.05, "x"))
     checks.at_least("acc", 0.5, 0.4, "why")
     assert "below" in message_of(lambda: checks.at_least("acc", 0.3, 0.4, "why"))
+    assert "not set yet" in message_of(lambda: checks.at_least("acc", -1.0, 0.4, "why")), "the release's placeholder"
 
     def broken():
         assert 1 == 2, "one is not two"
@@ -134,8 +150,21 @@ def test_with_stand_ins_swaps_names_for_the_call_only():
     def loop(x):  # looks "step" up in namespace, as notebook code looks names up in globals()
         return namespace["step"](namespace["step"](x))
 
-    assert checks.with_stand_ins(namespace, {"step": lambda x: 10 * x}, lambda: loop(2)) == 200
+    assert checks.with_stand_ins({"step": lambda x: 10 * x}, lambda: loop(2), namespace) == 200
     assert loop(2) == 4, "the original is back after the call"
     with pytest.raises(ZeroDivisionError):
-        checks.with_stand_ins(namespace, {"step": lambda x: x / 0, "helper": abs}, lambda: loop(1))
+        checks.with_stand_ins({"step": lambda x: x / 0, "helper": abs}, lambda: loop(1), namespace)
     assert loop(2) == 4 and "helper" not in namespace, "restored after an error; new names removed"
+
+
+def step(x):
+    return x + 1
+
+
+def test_with_stand_ins_defaults_to_the_callers_namespace():
+    """In a notebook the caller is the notebook's code, so its globals are the notebook's names."""
+    def twice(x):
+        return step(step(x))
+
+    assert checks.with_stand_ins({"step": lambda x: 10 * x}, lambda: twice(2)) == 200
+    assert twice(2) == 4 and step(0) == 1

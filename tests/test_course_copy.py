@@ -14,7 +14,7 @@ def _notebook(path: Path, source: str) -> None:
 
 def test_with_siblings_follows_load_notebook_transitively(tmp_path):
     _notebook(tmp_path / "a.ipynb", 'b = load_notebook("b.ipynb")\n')
-    _notebook(tmp_path / "b.ipynb", "c = load_notebook('c.ipynb')")
+    _notebook(tmp_path / "b.ipynb", "from_notebook('c.ipynb', 'f', 'g')")
     _notebook(tmp_path / "c.ipynb", "x = 1")
     _notebook(tmp_path / "d.ipynb", 'a = load_notebook("a.ipynb")')
     assert C.with_siblings(tmp_path, ["a"]) == {"a", "b", "c"}
@@ -106,3 +106,25 @@ def test_every_mutant_and_variant_applies_and_names_real_tests():
             assert m.apply(answers)[m.cell] != answers[m.cell], m.name
             assert set(m.loses) <= graded, f"{m.name}: not autograded tests of {m.notebook}: {set(m.loses) - graded}"
             assert (m.kind == "variant") == (not m.loses) and m.kind in ("mutant", "variant"), m.name
+
+
+def test_reference_records_are_shared_by_copies_that_hold_some_notebooks(tmp_path):
+    """A record's key covers the notebook, the siblings it loads and the folder's other files, not the
+    notebooks it cannot use: a course copy with fewer notebooks reuses the whole course's records."""
+    from cs231n.grading.reference import digest
+
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    for folder in (whole, part):
+        (folder / "given").mkdir(parents=True)
+        (folder / "given" / "helpers.py").write_text("X = 1\n")
+        _notebook(folder / "a.ipynb", 'from_notebook("b.ipynb", "f")')
+        _notebook(folder / "b.ipynb", "def f(): return 1")
+    _notebook(whole / "c.ipynb", "y = 2")
+    assert digest(whole, "a") == digest(part, "a")
+    _notebook(whole / "c.ipynb", "y = 3")
+    assert digest(whole, "a") == digest(part, "a"), "a notebook that a cannot load is not part of its key"
+    _notebook(whole / "b.ipynb", "def f(): return 2")
+    assert digest(whole, "a") != digest(part, "a"), "a sibling that a loads is"
+    _notebook(whole / "b.ipynb", "def f(): return 1")
+    (whole / "given" / "helpers.py").write_text("X = 2\n")
+    assert digest(whole, "a") != digest(part, "a"), "and so is every given file"

@@ -10,7 +10,7 @@
    needs attention.
 3. Limits: a submission that outruns its wall time is killed with its kernel and reported as a
    timeout; a notebook that outruns its own limit is graded as far as it ran.
-4. The real knn notebook: a small class graded in parallel scores as the serial round must.
+The real assignments' classes are graded in parallel by tests/test_pipeline.py.
 """
 
 import json
@@ -456,19 +456,3 @@ def test_coordinator_starts_without_nbclient():
             "print(sorted(m for m in ('nbclient', 'nbconvert', 'nbgrader') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-
-# ---------------------------------------------------------------------------------------------------
-# 4. The real knn notebook, a small class: parallel scores equal serial ones.
-
-def test_knn_small_class_grades_as_nbgrader_should(tmp_path):
-    """Reference full marks, untouched release zero, a classic bug loses exactly its tests (the serial
-    round's outcome, checked by tests/test_pipeline.py), graded by two workers."""
-    course = C.prepare_course(ROOT, tmp_path / "course", ["assignment1"], notebooks=["knn"])
-    C.generate(course, "assignment1")
-    students = C.demo_class(course, "assignment1")  # reference, untouched, one classic bug
-    C.submit_class(course, "assignment1", students)
-    code = grade.main(["autograde", "assignment1", "--course", str(course), "--workers", "2", "--quiet"])
-    assert code == 0
-    grades = C.grades(course, "assignment1")
-    assert set(grades) == {s.name for s in students}
-    assert C.check_round(grades, students) == []

@@ -57,13 +57,14 @@ def attack_markers() -> list[str]:
     return runpy.run_path(str(ROOT / "grading" / "attacks" / f"{ASSIGNMENT}.py"))["MARKERS"]
 
 
-def build_course(tmp_path_factory, name: str, attacks: list) -> Path:
+def build_course(tmp_path_factory, name: str, attacks: list, with_reference: bool = True) -> Path:
+    """A course with the attack submissions, the victim and (if ``with_reference``) the reference student."""
     notebooks = sorted({a.notebook for a in attacks})
     course = C.prepare_course(ROOT, tmp_path_factory.mktemp(name) / "course", [ASSIGNMENT], notebooks)
     C.generate(course, ASSIGNMENT)
     release = C.release_notebooks(course, ASSIGNMENT)
     reference = C.reference_answers(course, ASSIGNMENT)
-    C.submit_class(course, ASSIGNMENT, [C.Student("reference"), C.Student(VICTIM, None)])
+    C.submit_class(course, ASSIGNMENT, [C.Student("reference")] * with_reference + [C.Student(VICTIM, None)])
     for attack in attacks:
         nb = attack.notebook_json(release[attack.notebook], reference[attack.notebook])
         C.submit(course, ASSIGNMENT, attack.name, {attack.rename or attack.notebook: nb})
@@ -96,7 +97,7 @@ def round_(tmp_path_factory):
 def serial_round(tmp_path_factory):
     """The on-disk attacks graded one after another by a plain serial `nbgrader autograde`, the victim last."""
     before = machine_state()
-    course = build_course(tmp_path_factory, "tamper_serial", DISK)
+    course = build_course(tmp_path_factory, "tamper_serial", DISK, with_reference=False)
     res = C.nbgrader(course, "autograde", ASSIGNMENT, "--force")
     return course, res, C.grades(course, ASSIGNMENT), outcomes(course, DISK), before, machine_state()
 
@@ -140,7 +141,7 @@ def test_attacks_are_built_from_the_release(round_):
 def dask_round(tmp_path_factory):
     """The on-disk attacks and the victim on a local Dask cluster of two workers (cs231n.grade --dask)."""
     before = machine_state()
-    course = build_course(tmp_path_factory, "tamper_dask", DISK)
+    course = build_course(tmp_path_factory, "tamper_dask", DISK, with_reference=False)
     res = subprocess.run([sys.executable, "-m", "cs231n.grade", "autograde", ASSIGNMENT, "--course", str(course),
                           "--dask", "--workers", "2", "--quiet"], capture_output=True, text=True, cwd=course,
                          env=C.nbgrader_env())

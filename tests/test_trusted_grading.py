@@ -210,7 +210,15 @@ def test_ways_one_is_enough():
     assert judge_cell(ref, {"observations": only_second}, []) is None
     neither = [_record("a", 5.0, verdicts.record(), way=["g", 0]),
                _record("b", 5.0, verdicts.record(), way=["g", 1])]
-    assert "every way" in judge_cell(ref, {"observations": neither}, [])
+    assert "ways it is checked" in judge_cell(ref, {"observations": neither}, [])
+
+
+def test_ways_failing_for_one_reason_say_it_once():
+    same = verdicts.every_way_failed("f", ["f, with your cache: x: 2 of 3 entries are wrong.",
+                                           "f, with the recommended cache: x: 2 of 3 entries are wrong."])
+    assert same == "f: x: 2 of 3 entries are wrong. (the same in each of the 2 ways it is checked)"
+    other = verdicts.every_way_failed("f", ["f, with your cache: x: is None.", "f, recommended: x: too large."])
+    assert other.startswith("f: fails every way it is checked: (1) f, with your cache: x: is None.; (2)")
 
 
 def test_source_rules_are_judged_on_the_submitted_answer_cells():

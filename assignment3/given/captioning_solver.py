@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from cs231n.captioning import sample_coco_minibatch
+from cs231n.solver import progress_line
 
 from .layers import adam, sgd
 
@@ -147,7 +148,8 @@ class CaptioningSolver:
         for t in range(num_iterations):
             self._step()
             if self.verbose and t % self.print_every == 0:
-                print(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:.6f}")
+                progress_line(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:.6f}",
+                              keep=t + self.print_every >= num_iterations)
             if (t + 1) % iterations_per_epoch == 0:
                 self.epoch += 1
                 for config in self.optim_configs.values():

@@ -32,12 +32,13 @@ def assignments_with_notebooks(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("assignment*") if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-LOADS_SIBLING = re.compile(r"""load_notebook\(\s*["']([\w.-]+)\.ipynb["']""")
+LOADS_SIBLING = re.compile(r"""(?:load|from)_notebook\(\s*["']([\w.-]+)\.ipynb["']""")
 
 
 def with_siblings(folder: Path, names: list[str]) -> set[str]:
     """The notebooks ``names`` of an assignment folder plus every sibling they load with
-    ``load_notebook("X.ipynb")``, directly or through another sibling (names without .ipynb)."""
+    ``load_notebook("X.ipynb")`` or ``from_notebook("X.ipynb", ...)``, directly or through another
+    sibling (names without .ipynb)."""
     keep, todo = set(), list(names)
     while todo:
         name = todo.pop()

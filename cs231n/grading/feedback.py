@@ -11,7 +11,7 @@ grading kernel had (recorded by ``RobustExecute`` in the notebook's metadata).
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN
+from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_GRADED, NOT_RUN
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 
@@ -23,16 +23,29 @@ def holds_hidden_test(cell: NotebookNode) -> bool:
 
 
 def verdict(cell: NotebookNode) -> str:
-    """'passed', or why not, in words that reveal nothing of the test."""
+    """'passed', or why not, in one line that shows no code, value or expression of the test: a failed
+    check's own message (the checks word theirs so that they never print an expected value), else the
+    kind of error."""
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     if not errors:
         return "Hidden tests: passed."
     ename = errors[0].get("ename", "Error")
-    if ename == "NotImplementedError":
+    if ename in ("NotImplementedError", "NotAttempted"):
         return "Hidden tests: failed (the function is not implemented yet)."
-    if ename in (NOT_RUN, DEAD_KERNEL, CELL_TIMEOUT):
+    if ename in (NOT_RUN, DEAD_KERNEL, CELL_TIMEOUT, NOT_GRADED):
         return f"Hidden tests: not run ({ename})."
+    if ename == "CheckFailed":
+        message = str(errors[0].get("evalue", "")).strip().splitlines()
+        if message:
+            return f"Hidden tests: failed: {message[0][:240]}"
     return f"Hidden tests: failed ({ename})."
+
+
+def worth(points: object) -> str:
+    """' (1 point)', ' (2.5 points)', or '' when the cell has no points."""
+    if not isinstance(points, int | float):
+        return ""
+    return f" ({points:g} point{'' if points == 1 else 's'})"
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -41,8 +54,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if holds_hidden_test(cell):
             points = cell.get("metadata", {}).get("nbgrader", {}).get("points")
-            worth = f" ({points:g} points)" if isinstance(points, int | float) else ""
-            cell.source = f"# Hidden tests{worth}: run at grading time; their code is not shown."
+            cell.source = f"# Hidden tests{worth(points)}: run at grading time; their code is not shown."
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=verdict(cell) + "\n")]
         return cell, resources
 

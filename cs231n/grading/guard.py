@@ -38,7 +38,6 @@ import importlib
 import json
 import sys
 import threading
-import traceback
 import types
 
 from ipykernel.ipkernel import IPythonKernel
@@ -353,19 +352,11 @@ class GuardedKernel(IPythonKernel):
 
     def _publish_error(self, error: BaseException) -> None:
         """Send the test's exception as an error output (what nbgrader reads as a failed test)."""
-        lines = _student_traceback(error)
-        content = {"ename": type(error).__name__, "evalue": str(error), "traceback": ["".join(lines)]}
+        # as the notebook shows it: a failed check's message alone, else the student's frames and the error
+        # (never a renderer the student's objects bring)
+        lines = self._checks.short_traceback(error)
+        content = {"ename": type(error).__name__, "evalue": str(error), "traceback": ["\n".join(lines)]}
         self.session.send(self.iopub_socket, "error", content, parent=self.get_parent(), ident=self._topic("error"))
-
-
-def _student_traceback(error: BaseException) -> list[str]:
-    """The traceback a student needs: the test cell and their own code, without the grader's frame and
-    the checks helpers (which mark themselves with ``__tracebackhide__``, as IPython and pytest expect)."""
-    frames = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
-              if frame.f_code.co_filename != __file__ and not frame.f_locals.get("__tracebackhide__")]
-    lines = ["Traceback (most recent call last):\n"] if frames else []
-    lines += traceback.StackSummary.extract(iter(frames)).format()
-    return lines + traceback.format_exception_only(type(error), error)
 
 
 def main() -> None:
@@ -373,11 +364,10 @@ def main() -> None:
 
     from ipykernel.kernelapp import IPKernelApp
 
-    # ``python -I`` leaves the working directory (the notebook's folder) off sys.path, so the notebook's
-    # own modules (assignment 3's ``given/``) would not import. Put it back, after the installed
-    # packages, so that a file in the submission cannot shadow one of them.
-    if os.getcwd() not in sys.path:
-        sys.path.append(os.getcwd())
+    # A notebook imports from its own folder (``from given.layers import ...``), as in Jupyter. The kernel
+    # runs with ``python -I``, which leaves that folder off sys.path: it goes last, so that a file the
+    # submission brings cannot stand in for a module of the standard library or the environment.
+    sys.path.append(os.getcwd())
     IPKernelApp.launch_instance(kernel_class=GuardedKernel)
 
 

@@ -123,8 +123,7 @@ def judge_cell(reference: dict, student: dict | None, answers: list[str]) -> str
                 break
             problems.append(problem)
         else:
-            return f"{group}: fails every way it is checked: " + "; ".join(
-                f"({i}) {p}" for i, p in enumerate(problems, 1))
+            return verdicts.every_way_failed(group, problems)
     if reference.get("judge"):
         return run_judge(reference["judge"], got, reference["observations"])
     return None

@@ -88,11 +88,21 @@ def data_fingerprint() -> dict:
 
 
 def digest(source: Path, notebook: str) -> str:
-    """The cache key of a notebook's reference record."""
+    """The cache key of a notebook's reference record: what its run can depend on, which is the notebook,
+    the sibling notebooks it loads, every other file of its folder (``given/``, data files), the package
+    and the data it would load. Other notebooks of the folder are left out, so that a copy of the course
+    holding only some notebooks shares the records of the whole course."""
     import cs231n
 
+    from .course import with_siblings
+
+    source = Path(source).resolve()
     h = hashlib.sha256(f"format {FORMAT}\n{notebook}\n".encode())
-    _hash_folder(h, Path(source).resolve())
+    needed = {f"{name}.ipynb" for name in with_siblings(source, [notebook])}
+    for path in _files(source):
+        name = str(path.relative_to(source))
+        if path.parent != source or path.suffix != ".ipynb" or name in needed:
+            h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     _hash_folder(h, Path(cs231n.__file__).resolve().parent, (".py", ".pyx", ".npz", ".json", ".so"))
     h.update(json.dumps(data_fingerprint(), sort_keys=True).encode())
     return h.hexdigest()

@@ -19,6 +19,11 @@ PREDICT_TESTS = ["knn_predict_labels_visible", "knn_predict_labels_hidden"]
 ALL_KNN_TESTS = [*EARLIER_TESTS, *NO_LOOPS_TESTS, *PREDICT_TESTS, "knn_l1_visible", "knn_l1_hidden",
                  "knn_cross_validation_visible", "knn_cross_validation_hidden", "knn_best_k_visible",
                  "knn_test_accuracy"]
+#: Every attack's honest code leaves the cross-validation loop as the release stub: its two test cells
+#: take most of the notebook's grading time, and no attack is about that loop (none lists its tests).
+CV_STUB = {"knn_cross_validation": "stub"}
+CV_TESTS = ["knn_cross_validation_visible", "knn_cross_validation_hidden"]
+BEFORE_CV_TESTS = [t for t in ALL_KNN_TESTS if t not in (*CV_TESTS, "knn_best_k_visible", "knn_test_accuracy")]
 
 #: Writes that would outlive the kernel if they worked, with payloads that would hand points to every
 #: later submission (the untouched release of the tamper test's victim, graded after them).
@@ -459,28 +464,28 @@ KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
         "name": "disk_pth",
         "description": "writes .pth files into the virtual environment's site-packages (every later Python "
                        "process, the grader's included, would make every verdict 'right')",
-        "notebook": "knn", "append": {"knn_two_loops": PTH_PAYLOAD}, "disk": True,
-        "loses": [], "keeps": ALL_KNN_TESTS, "flagged": True,
+        "notebook": "knn", "answers": CV_STUB, "append": {"knn_two_loops": PTH_PAYLOAD}, "disk": True,
+        "loses": CV_TESTS, "keeps": BEFORE_CV_TESTS, "flagged": True,
     },
     {
         "name": "disk_ipython_startup",
         "description": "writes IPython startup files into HOME (every later student's kernel would get correct "
                        "distance functions installed)",
-        "notebook": "knn", "append": {"knn_two_loops": STARTUP_PAYLOAD}, "disk": True,
-        "loses": [], "keeps": ALL_KNN_TESTS, "flagged": True,
+        "notebook": "knn", "answers": CV_STUB, "append": {"knn_two_loops": STARTUP_PAYLOAD}, "disk": True,
+        "loses": CV_TESTS, "keeps": BEFORE_CV_TESTS, "flagged": True,
     },
     {
         "name": "disk_package",
         "description": "overwrites the kit's verdict and judging code and the grading kernel in the installed "
                        "package",
-        "notebook": "knn", "append": {"knn_two_loops": PACKAGE_PAYLOAD}, "disk": True,
-        "loses": [], "keeps": ALL_KNN_TESTS,
+        "notebook": "knn", "answers": CV_STUB, "append": {"knn_two_loops": PACKAGE_PAYLOAD}, "disk": True,
+        "loses": CV_TESTS, "keeps": BEFORE_CV_TESTS,
     },
     {
         "name": "disk_scatter",
         "description": "writes marker files into /tmp, /var/tmp, /dev/shm, HOME, /etc and the course folder",
-        "notebook": "knn", "append": {"knn_two_loops": SCATTER_PAYLOAD}, "disk": True,
-        "loses": [], "keeps": ALL_KNN_TESTS,
+        "notebook": "knn", "answers": CV_STUB, "append": {"knn_two_loops": SCATTER_PAYLOAD}, "disk": True,
+        "loses": CV_TESTS, "keeps": BEFORE_CV_TESTS,
     },
     {
         "name": "oracle_stack",
@@ -524,3 +529,6 @@ KNearestNeighbor.compute_distances_no_loops = compute_distances_no_loops
         "loses": NO_LOOPS_TESTS, "keeps": EARLIER_TESTS, "flagged": True,
     },
 ]
+
+for _attack in ATTACKS:  # see CV_STUB
+    _attack["answers"] = {**CV_STUB, **_attack["answers"]}
