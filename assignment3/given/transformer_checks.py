@@ -7,6 +7,8 @@ with the stand-in swapped in by name, so that a bug in the attention costs point
 checks only.
 """
 
+import sys
+
 import numpy as np
 
 from cs231n import checks
@@ -88,10 +90,10 @@ def check_ways(name, ways, expected=None, check=None, **tolerances):
                           for (label, run), want in zip(ways, expected)))
 
 
-def layer_ways(namespace):
+def layer_ways(namespace=None):
     """
-    The two helpers that list the ways of checking a layer, for the notebook whose globals are namespace
-    (the stand-ins of LAYER_WAYS are swapped in there, by name):
+    The two helpers that list the ways of checking a layer, for the notebook that calls this (or whose
+    names are ``namespace``): the stand-ins of LAYER_WAYS are swapped in there, by name.
 
     - layer_forward_ways(forward): pairs (label, function returning the layer's out), forward() being the
       layer's forward pass returning (out, cache);
@@ -100,9 +102,12 @@ def layer_ways(namespace):
       forward pass while grading, by the student's in their notebook); pairs (label, function returning
       the gradients by keys).
     """
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
+
     def layer_forward_ways(forward):
         def run(label):
-            result = checks.with_stand_ins(namespace, LAYER_WAYS[label], forward)
+            result = checks.with_stand_ins(LAYER_WAYS[label], forward, namespace)
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise checks.CheckFailed("the layer's forward pass must return (out, cache)")
             return result[0]
@@ -113,14 +118,14 @@ def layer_ways(namespace):
             stand_ins = LAYER_WAYS[label]
             if recommended:
                 cache = checks.supplied(f"{name}: recommended cache, {label}",
-                                        lambda: checks.with_stand_ins(namespace, stand_ins, forward)[1])
+                                        lambda: checks.with_stand_ins(stand_ins, forward, namespace)[1])
             else:
                 result = checks.run(f"{name} (your forward pass, for its cache)",
-                                    lambda: checks.with_stand_ins(namespace, stand_ins, forward))
+                                    lambda: checks.with_stand_ins(stand_ins, forward, namespace))
                 if not (isinstance(result, tuple) and len(result) == 2):
                     raise checks.CheckFailed("the layer's forward pass must return (out, cache)")
                 cache = result[1]
-            result = checks.run(name, lambda: checks.with_stand_ins(namespace, stand_ins, lambda: backward(cache)))
+            result = checks.run(name, lambda: checks.with_stand_ins(stand_ins, lambda: backward(cache), namespace))
             return checks.returned(name, result, keys)
 
         return [(f"{label}, {which}", lambda label=label, recommended=recommended: gradients(label, recommended))
