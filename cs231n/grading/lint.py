@@ -334,6 +334,9 @@ def lint_notebook(path: Path) -> list[Problem]:
         src, meta, k = _source(cell), _nbgrader(cell), kind(cell)
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
             report(i, cell, "has outputs or an execution count: commit notebooks cleared")
+        if cell.get("cell_type") == "code":
+            for message in readability_problems(src):
+                report(i, cell, message)
         if k == "plain" and (BEGIN_SOLUTION in src or BEGIN_HIDDEN in src):
             report(i, cell, "has solution or hidden-test markers but no nbgrader metadata")
         if k == "plain":
