@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cs231n.budget import budget, grading_mode
@@ -92,6 +93,11 @@ def test_lint_accepts_a_good_notebook(tmp_path):
                                                "### END JUDGE\n"), "checks.expected in a visible test"),
         (lambda t: t.replace(VISIBLE, VISIBLE + "checks.holds('h', lambda: None)\n"), "checks.holds belongs"),
         (lambda t: t.replace("### END JUDGE\n", ""), "without"),
+        # readable expected values: 8 significant digits, large arrays in expected/<notebook>.json
+        (lambda t: t.replace("nine = 9\n", "nine = 9.0000000001\n"), "more than 8 significant digits"),
+        (lambda t: t.replace("LIMIT = 3", "LIMIT = 0.333333333333"), "more than 8 significant digits"),
+        (lambda t: t.replace("nine = 9\n", f"nine = 9\nrow = np.array([{list(range(7))}, {list(range(6))}])\n"),
+         "an expected array of 13 numbers written inline"),
     ],
 )
 def test_lint_catches_broken_notebooks(tmp_path, edit, phrase):
@@ -116,6 +122,33 @@ def test_lint_counts_observing_helpers_imported_from_given(tmp_path):
     assert lint.lint_notebook(build(tmp_path, observing)) == []
     silent = uses("quiet").replace('checks.value("square(3)", lambda: square(3), nine)', "quiet(lambda: square(3))")
     assert any("observes nothing" in str(p) for p in lint.lint_notebook(build(tmp_path, silent)))
+
+
+def test_lint_accepts_small_inline_arrays_and_loaded_ones(tmp_path):
+    text = GOOD.replace("nine = 9\n", 'expected_values = checks.load_expected("expected/nb.json")\nnine = 9\n'
+                        "row = np.array([0.12345678, 1e-05, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])\n"
+                        'big = expected_values["big"]\n')
+    text = text.replace("LIMIT = 3", f"LIMIT = np.array({list(range(20))})  # not an expected value")
+    assert lint.lint_notebook(build(tmp_path, text)) == []
+
+
+def test_readable_rounds_and_moves_expected_arrays(tmp_path):
+    from cs231n.grading import readable
+
+    row = ", ".join(["0.123456789012"] * 7)
+    text = GOOD.replace("nine = 9\n", f"nine = 9.00000000012\ngrads = {{'W': np.array([{row},\n"
+                        f"                         {row}]).reshape(7, 2), 'b': np.array([1.0, 2.0])}}\n")
+    path = build(tmp_path, text)
+    assert readable.convert_notebook(path) == {"rounded": 15, "moved": 1, "inputs": []}
+    assert lint.lint_notebook(path) == []
+    source = "".join(json.loads(path.read_text())["cells"][3]["source"])
+    assert 'expected_values = checks.load_expected("expected/nb.json")' in source
+    assert "nine = 9.0\n" in source and """'W': expected_values["grads.W"]""" in source
+    stored = json.loads((tmp_path / "expected" / "nb.json").read_text())
+    assert np.array(stored["grads.W"]).shape == (7, 2) and stored["grads.W"][0][0] == 0.12345679
+    before = path.read_text()
+    readable.convert_notebook(path)
+    assert path.read_text() == before, "converting again changes nothing"
 
 
 def test_lint_catches_committed_outputs(tmp_path):

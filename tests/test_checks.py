@@ -168,3 +168,14 @@ def test_with_stand_ins_defaults_to_the_callers_namespace():
 
     assert checks.with_stand_ins({"step": lambda x: 10 * x}, lambda: twice(2)) == 200
     assert twice(2) == 4 and step(0) == 1
+
+
+def test_load_expected_reads_arrays_and_names_a_missing_file(tmp_path, monkeypatch):
+    (tmp_path / "expected").mkdir()
+    (tmp_path / "expected" / "nb.json").write_text('{"h": [[0.5, -1.25], [2, 3]], "labels": [1, 2, 3], "loss": 2.5}')
+    monkeypatch.chdir(tmp_path)  # a notebook runs in its own folder
+    values = checks.load_expected("expected/nb.json")
+    assert values["h"].shape == (2, 2) and values["h"].dtype == np.float64 and values["h"][1, 0] == 2.0
+    assert values["labels"].dtype.kind == "i" and values["loss"].shape == ()
+    with pytest.raises(FileNotFoundError, match="expected/other.json"):
+        checks.load_expected("expected/other.json")

@@ -57,6 +57,12 @@ def test_reference_gets_every_autograded_point(graded):
     assert lost == {}
 
 
+def test_release_carries_the_expected_values_files(graded):
+    course, assignment, _, _ = graded  # notebooks load large expected arrays from expected/<notebook>.json
+    files = sorted(p.name for p in (ROOT / assignment / "expected").glob("*.json"))
+    assert sorted(p.name for p in (course / "release" / assignment / "expected").glob("*.json")) == files
+
+
 def test_untouched_release_scores_zero(graded):
     _, _, _, grades = graded
     scored = {gid: s for gid, s in autograded(grades["untouched"]).items() if s[0] != 0}

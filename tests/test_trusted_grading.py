@@ -255,3 +255,14 @@ def test_a_function_that_works_in_place_keeps_its_result():
 def test_a_dict_of_withheld_values_is_withheld():
     got = _observations("grade", lambda: checks.gradients("g", {"W": np.ones(2)}, {"W": checks.WITHHELD}))
     assert [o["name"] for o in got["observations"]] == ["g"]
+
+
+def test_a_withheld_block_never_reads_its_expected_values_file(tmp_path, monkeypatch):
+    source = ('### BEGIN EXPECTED\nexpected_values = checks.load_expected("expected/nb.json")\n'
+              'want = {"x": np.array([1.0, 2.0]), "W": expected_values["want.W"]}\n### END EXPECTED\n')
+    kernel, names = withhold_expected(source)
+    assert names == ["expected_values", "want"] and "load_expected" not in kernel
+    monkeypatch.chdir(tmp_path)  # no expected/ folder here: grading must not need it
+    namespace = {}
+    exec(kernel, namespace)
+    assert namespace["want"] is checks.WITHHELD and namespace["expected_values"] is checks.WITHHELD

@@ -7,9 +7,11 @@ Prints one line per problem (``file: cell N 'grade_id': message``) and exits 1 i
 """
 
 import ast
+import io
 import json
 import re
 import sys
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,12 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*[a-z0-9]$")
 HEAVY = re.compile(r"\b(num_iters|num_epochs|num_folds)\b")
+#: Float literals in code cells carry at most this many significant digits (what a visible test shows).
+SIGNIFICANT_DIGITS = 8
+#: A numeric array literal in a ``### BEGIN EXPECTED`` block holds at most this many numbers; larger expected
+#: arrays live in the notebook's data file, ``expected/<notebook>.json``, read with ``checks.load_expected``.
+MAX_INLINE_NUMBERS = 12
+_MAGIC_LINE = re.compile(r"^\s*[%!]")
 
 
 @dataclass
@@ -75,6 +83,87 @@ def _last_statement_is_value(source: str) -> bool:
     except SyntaxError:
         return False
     return bool(body) and isinstance(body[-1], ast.Expr) and not isinstance(body[-1].value, ast.Call)
+
+
+def significant_digits(literal: str) -> int:
+    """The significant digits a float literal's text carries: '0.0012300' -> 3, '6.0221e23' -> 5."""
+    mantissa = re.split("[eE]", literal.replace("_", ""))[0]
+    return len(mantissa.replace(".", "").strip("0"))
+
+
+def is_float_literal(token: str) -> bool:
+    """Whether a NUMBER token is a real float literal (not an int, a hex/octal/binary int or imaginary)."""
+    t = token.lower()
+    return not t.startswith(("0x", "0o", "0b")) and not t.endswith("j") and ("." in t or "e" in t)
+
+
+def long_floats(source: str) -> list[tuple[int, int, str]]:
+    """The float literals of a code cell with more than SIGNIFICANT_DIGITS significant digits.
+
+    Returns: (line, column, text) of each, lines counted from 1 (empty for code that does not tokenize).
+    """
+    code = "\n".join("" if _MAGIC_LINE.match(ln) else ln for ln in source.splitlines())
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.NUMBER
+            and is_float_literal(t.string) and significant_digits(t.string) > SIGNIFICANT_DIGITS]
+
+
+def numbers_in(node: ast.AST) -> int | None:
+    """How many numbers a literal holds if it is a number or a (nested) list or tuple of numbers, else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    if isinstance(node, ast.Constant):
+        return 1 if isinstance(node.value, int | float) and not isinstance(node.value, bool) else None
+    if isinstance(node, ast.List | ast.Tuple) and node.elts:
+        counts = [numbers_in(e) for e in node.elts]
+        return None if None in counts else sum(counts)
+    return None
+
+
+def large_array_literals(code: str) -> list[tuple[int, int]]:
+    """The numeric list or tuple literals (outermost) with more than MAX_INLINE_NUMBERS numbers in a piece of
+    code: (line, how many numbers)."""
+    tree = _parse_code(code)
+    found: list[tuple[int, int]] = []
+
+    def visit(node: ast.AST) -> None:
+        count = numbers_in(node) if isinstance(node, ast.List | ast.Tuple) else None
+        if count is not None:
+            if count > MAX_INLINE_NUMBERS:
+                found.append((node.lineno, count))
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    if tree is not None:
+        visit(tree)
+    return found
+
+
+def readability_problems(source: str) -> list[str]:
+    """What makes a code cell's numbers hard to read (docs/AUTHORING.md, "Expected values"): float literals
+    with more than SIGNIFICANT_DIGITS digits, and expected arrays of more than MAX_INLINE_NUMBERS numbers
+    written inline."""
+    from .cells import CellFormatError, _blocks
+
+    problems = []
+    long = long_floats(source)
+    if long:
+        line, _, text = long[0]
+        problems.append(f"{len(long)} float literal(s) with more than {SIGNIFICANT_DIGITS} significant digits "
+                        f"(first: line {line}, {text}): python -m cs231n.grading.readable rounds them")
+    try:
+        blocks = list(_blocks(source, "### BEGIN EXPECTED", "### END EXPECTED"))
+    except CellFormatError:
+        blocks = []
+    for start, _, block in blocks:
+        for line, count in large_array_literals("\n".join(block)):
+            problems.append(f"line {start + 1 + line}: an expected array of {count} numbers written inline (at most "
+                            f"{MAX_INLINE_NUMBERS}): python -m cs231n.grading.readable moves it to expected/")
+    return problems
 
 
 #: The check helpers that hand a result to the grader (a test cell must call at least one).
@@ -255,6 +344,9 @@ def lint_notebook(path: Path) -> list[Problem]:
         src, meta, k = _source(cell), _nbgrader(cell), kind(cell)
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
             report(i, cell, "has outputs or an execution count: commit notebooks cleared")
+        if cell.get("cell_type") == "code":
+            for message in readability_problems(src):
+                report(i, cell, message)
         if k == "plain" and (BEGIN_SOLUTION in src or BEGIN_HIDDEN in src):
             report(i, cell, "has solution or hidden-test markers but no nbgrader metadata")
         if k == "plain":
