@@ -307,7 +307,8 @@ def _judged(name: str, value: Any, rule: dict, expected: Any) -> Any:
     if "unobservable" in _cell.records[-1]:
         _fail(name, f"returned {_cell.records[-1]['unobservable']}, not numbers or arrays.")
     if expected is not _NONE or rule["kind"] not in verdicts.NEEDS_EXPECTED:
-        problem = verdicts.judge(rule, seen, None if expected is _NONE else from_plain(to_plain(expected)))
+        problem = (verdicts.judge(rule, seen, None) if expected is _NONE
+                   else verdicts.judge(verdicts.for_written(rule), seen, from_plain(to_plain(expected))))
         if problem:
             _fail(name, problem)
         _passed(name)

@@ -61,6 +61,21 @@ def every_way_failed(name: str, problems: list[str]) -> str:
     return f"{name}: fails every way it is checked: " + "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
 
 
+#: Expected values written in a notebook carry 8 significant digits (the authoring lint holds them to
+#: it), so a result is compared with one to within this relative tolerance at least.
+WRITTEN_RTOL = 1e-7
+
+
+def for_written(rule: dict) -> dict:
+    """The rule to judge a result against an expected value written in the notebook (not a reference
+    result of full precision): its relative tolerance raised to WRITTEN_RTOL where it is tighter."""
+    if rule.get("kind") == "close" and rule["rtol"] < WRITTEN_RTOL:
+        return {**rule, "rtol": WRITTEN_RTOL}
+    if rule.get("kind") == "rel_error" and rule["tol"] < WRITTEN_RTOL:
+        return {**rule, "tol": WRITTEN_RTOL}
+    return rule
+
+
 #: Rules whose verdict needs the expected value of the reference solution.
 NEEDS_EXPECTED = frozenset({"close", "equal", "rel_error"})
 

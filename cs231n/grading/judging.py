@@ -48,8 +48,10 @@ def _compare(ref: list[dict], got: list[dict], answers: list[str]) -> str | None
         if rule["kind"] in SOURCE_RULES:
             problem = _source_verdict(rule, answers)
         else:
-            expected = from_plain(r["expected"]) if "expected" in r else _value(r)
-            problem = verdicts.judge(rule, _value(g), expected)
+            if "expected" in r:  # the value the cell wrote (8 significant digits), else the reference's result
+                problem = verdicts.judge(verdicts.for_written(rule), _value(g), from_plain(r["expected"]))
+            else:
+                problem = verdicts.judge(rule, _value(g), _value(r))
         if problem:
             return f"{name}: {problem}"
     if len(got) > len(ref):
