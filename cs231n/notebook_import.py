@@ -85,13 +85,18 @@ def definitions_of(source: str, where: str) -> ast.Module:
     return tree
 
 
-def load_notebook(path: str | os.PathLike, name: str | None = None) -> types.ModuleType:
+def load_notebook(path: str | os.PathLike, name: str | None = None,
+                  using: dict[str, object] | None = None) -> types.ModuleType:
     """Load the definitions of a sibling notebook's answer cells as a module.
 
     Inputs:
     - path: the notebook file, relative to the current working directory (the notebook's folder).
     - name: module name to register in ``sys.modules`` (default: ``notebook_<file stem>``, so that
       a notebook called e.g. ``features`` never shadows a real package).
+    - using: definitions the loaded notebook takes from the calling one, by name, in place of its own
+      (e.g. the batch-norm layers written in BatchNormalization.ipynb for the network of
+      FullyConnectedNets.ipynb, whose cells hold only their stubs): its code that calls these names
+      calls the given functions.
 
     Returns a module whose attributes are the functions, classes, imports and constants defined in
     the notebook's answer cells, in cell order.
@@ -137,6 +142,7 @@ def load_notebook(path: str | os.PathLike, name: str | None = None) -> types.Mod
             raise NotebookImportError(f"{attr} is not defined by {path.name}: " + "; ".join(problems))
 
         module.__getattr__ = missing
+    module.__dict__.update(using or {})
     sys.modules[module_name] = module
     return module
 

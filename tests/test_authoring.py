@@ -201,6 +201,16 @@ def test_from_notebook_binds_names_in_the_caller_and_stands_in_for_missing_ones(
     assert NotebookImportError("x")._render_traceback_()[-1].endswith("x"), "IPython shows the message alone"
 
 
+def test_load_notebook_using_definitions_of_the_caller(tmp_path, monkeypatch):
+    """A sibling whose cells hold only a stub of a function runs with the caller's version of it."""
+    text = GOOD + "# %% answer: twice_square\ndef twice_square(x):\n    return 2 * square(x)\n"
+    build(tmp_path, text.replace("    return x * x\n", "    raise NotImplementedError()\n"), "stubbed.ipynb")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotImplementedError):
+        load_notebook("stubbed.ipynb").twice_square(3)
+    assert load_notebook("stubbed.ipynb", using={"square": lambda x: x * x}).twice_square(3) == 18
+
+
 def test_load_notebook_errors_name_notebook_and_cell(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(NotebookImportError, match="missing.ipynb was not found"):
