@@ -188,10 +188,13 @@ def _show_unfinished(shell: Any, etype: type, value: BaseException, tb: Any, tb_
     if isinstance(value, AttributeError) and str(value).startswith("'NoneType' object has no attribute"):
         names = [n for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", cell_line))
                  if n in shell.user_ns and shell.user_ns[n] is None]
-        who = f"{' or '.join(names)} is still None" if names else "something this cell uses is still None"
-        value.args = (f"not attempted yet: {who} ({value}). An earlier TODO sets it: complete that one first, then "
-                      f"run this cell again.",)
-        return shell._showtraceback(etype, value, short_traceback(value)[-1:])
+        if names:  # a variable a TODO above should have set: the message says which, no frames needed
+            value.args = (f"not attempted yet: {' or '.join(names)} is still None ({value}). If a TODO above sets "
+                          f"it, complete that one first, then run this cell again.",)
+            return shell._showtraceback(etype, value, short_traceback(value)[-_message_lines(value):])
+        value.args = (f"{value}: something is still None here, perhaps a function that returns nothing, or a "
+                      f"variable a TODO above sets.",)
+        return shell._showtraceback(etype, value, short_traceback(value))
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
 
@@ -209,7 +212,12 @@ def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any) 
         message = (f"{stub} is not written yet (its TODO still raises NotImplementedError). Complete it, run its "
                    f"cell, then run this cell again.")
     value.args = (message,)
-    shell._showtraceback(etype, value, short_traceback(value)[-1:])
+    shell._showtraceback(etype, value, short_traceback(value)[-_message_lines(value):])
+
+
+def _message_lines(error: BaseException) -> int:
+    """How many lines the wrapped message of ``error`` takes (the end of its short traceback)."""
+    return len(_wrapped(f"{type(error).__name__}: {error}")) + len(getattr(error, "__notes__", ()))
 
 
 _register_with_ipython()
