@@ -103,7 +103,8 @@ def _wrapped(message: str) -> list[str]:
 def short_traceback(error: BaseException) -> list[str]:
     """The lines a student sees for an error raised in a check: a failed check's message alone; for an
     error in the student's own code, the student's frames (their cell, their line) and the message."""
-    head = [*_wrapped(f"{type(error).__name__}: {error}"), *map(str, getattr(error, "__notes__", ()))]
+    head = [*_wrapped(f"{type(error).__name__}: {error}"),
+            *(line for note in getattr(error, "__notes__", ()) for line in _wrapped(str(note)))]
     head[0] = head[0].replace(type(error).__name__, f"\x1b[0;31m{type(error).__name__}\x1b[0m", 1)
     if isinstance(error, CheckFailed):
         return head
@@ -217,7 +218,8 @@ def _show_not_attempted(shell: Any, etype: type, value: BaseException, tb: Any) 
 
 def _message_lines(error: BaseException) -> int:
     """How many lines the wrapped message of ``error`` takes (the end of its short traceback)."""
-    return len(_wrapped(f"{type(error).__name__}: {error}")) + len(getattr(error, "__notes__", ()))
+    return len(_wrapped(f"{type(error).__name__}: {error}")) + sum(len(_wrapped(str(note)))
+                                                                    for note in getattr(error, "__notes__", ()))
 
 
 _register_with_ipython()
