@@ -45,9 +45,18 @@ from .cells import split_judge, withhold_expected
 from .isolation import IsolationUnavailable, check_isolation, isolation_message
 from .judging import answer_sources, judge_cell, run_judge
 from .limits import LimitedKernelManager, configured
-from .outcomes import CELL_TIMEOUT, CHECK_FAILED, DEAD_KERNEL, NOT_GRADED, NOT_RUN, NOT_VERIFIED
-
-PROOF_MIME = "application/vnd.cs231n.test-proof+json"  # as cs231n.grading.guard (not imported: no ipykernel here)
+from .outcomes import (
+    CELL_TIMEOUT,
+    CHECK_FAILED,
+    DEAD_KERNEL,
+    NOT_GRADED,
+    NOT_RUN,
+    NOT_VERIFIED,
+    NOTEBOOK_TIMEOUT,
+    PROOF_MIME,
+    STOPPED,
+    stopped,
+)
 
 #: Largest observation text a test cell may hand to the grader (bytes of JSON).
 MAX_OBSERVATION_BYTES = 64 * 1024 * 1024
@@ -179,7 +188,8 @@ class RobustExecute(Execute):
         reason = nb.metadata.get("cs231n", {}).get("not_graded")
         if reason and self.mode == "grade":
             return self._not_graded(nb, resources, str(reason))
-        self._failure: str | None = None
+        self._failure: str | None = None  # why the run stopped early (every later cell says it)
+        self._stopped: dict | None = None  # the same as data (outcomes.stopped), for the class report
         self._deadline = None  # the notebook's clock starts at its first code cell, once the kernel is up
         self._answers = answer_sources(nb.cells)
         self.recorded: dict[str, dict] = {}  # reference mode: grade_id -> what the test cell observed
@@ -189,10 +199,12 @@ class RobustExecute(Execute):
         prepare_data()
         self._reference = self._load_reference(resources) if self.mode == "grade" else None
         nb, resources = super().preprocess(nb, resources, km)
-        nb.metadata.setdefault("cs231n", {})["isolation"] = self.isolation or {"isolation": "unknown"}
+        meta = nb.metadata.setdefault("cs231n", {})
+        meta["isolation"] = self.isolation or {"isolation": "unknown"}
+        meta.pop(STOPPED, None)
         if self._failure:
             self.log.error("%s", self._failure)
-            resources.setdefault("cs231n", {})["execution_failure"] = self._failure
+            meta[STOPPED] = self._stopped
         return nb, resources
 
     def _not_graded(self, nb, resources, reason: str):
@@ -203,8 +215,15 @@ class RobustExecute(Execute):
             if cell.cell_type == "code":
                 cell.outputs = [error_output(NOT_GRADED, f"not graded: {reason}")]
                 cell.execution_count = None
-        nb.metadata.setdefault("cs231n", {})["isolation"] = {"isolation": "not run", "reason": reason}
+        meta = nb.metadata.setdefault("cs231n", {})
+        meta["isolation"] = {"isolation": "not run", "reason": reason}
+        meta.pop(STOPPED, None)
         return nb, resources
+
+    def _stop(self, outcome: str, index: int, reason: str) -> None:
+        """The run stops early at cell ``index``: every later cell is marked not run, with ``reason``."""
+        self._failure = reason
+        self._stopped = stopped(outcome, index + 1, reason)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -212,7 +231,8 @@ class RobustExecute(Execute):
         if self._deadline is None and self.notebook_timeout > 0:
             self._deadline = time.monotonic() + self.notebook_timeout
         if not self._failure and self._time_left() == 0:
-            self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out before cell {index + 1}"
+            self._stop(NOTEBOOK_TIMEOUT, index,
+                       f"the notebook's time limit ({self.notebook_timeout} s) ran out before cell {index + 1}")
         if self._failure:
             cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
             cell.execution_count = None
@@ -240,13 +260,15 @@ class RobustExecute(Execute):
             if role == "test":
                 self._decide(cell, observations, judge)
             if self._time_left() == 0:
-                self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}"
+                self._stop(NOTEBOOK_TIMEOUT, index,
+                           f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}")
         except DeadKernelError:
-            self._failure = f"the kernel died while running cell {index + 1}"
+            self._stop(DEAD_KERNEL, index, f"the kernel died while running cell {index + 1}")
             cell.execution_count = None  # whether the dying kernel numbered this cell is down to timing
             cell.outputs.append(error_output(DEAD_KERNEL, self._failure + " (exit, crash or out of memory)"))
         except CellTimeoutError:
-            self._failure = f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)"
+            self._stop(CELL_TIMEOUT, index,
+                       f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)")
             cell.outputs.append(error_output(CELL_TIMEOUT, self._failure))
             self._stop_kernel()
         if self.relabel_stderr and is_graded_code_cell(cell):

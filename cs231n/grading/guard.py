@@ -42,7 +42,7 @@ import types
 
 from ipykernel.ipkernel import IPythonKernel
 
-PROOF_MIME = "application/vnd.cs231n.test-proof+json"
+from .outcomes import PROOF_MIME
 
 #: Modules imported and snapshotted when the kernel starts, before any notebook code runs.
 PROTECTED_MODULES = (

@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN
+from .outcomes import STOPPED, stop_problem
 from .procs import run_nbgrader, start_fork_server, without_noise
 
 SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
@@ -152,8 +152,9 @@ def isolation_of(folder: Path) -> str:
 
 
 def execution_problems(folder: Path) -> list[str]:
-    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks, and
-    the problems ``cs231n.grading.repair`` found (a notebook not graded, instructor cells put back)."""
+    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks
+    (``metadata.cs231n.stopped``, see ``outcomes``), and the problems ``cs231n.grading.repair`` found (a
+    notebook not graded, instructor cells put back)."""
     problems: list[str] = []
     for path in sorted(Path(folder).glob("*.ipynb")):
         try:
@@ -165,18 +166,9 @@ def execution_problems(folder: Path) -> list[str]:
             problems.append(f"not graded: {path.name}: {meta['not_graded']}")
         else:
             problems += [f"repaired: {path.name}: {p}" for p in meta.get("problems", [])]
-        for i, cell in enumerate(nb.get("cells", []), 1):
-            for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-                ename = out.get("ename") if out.get("output_type") == "error" else None
-                problem = None
-                if ename == DEAD_KERNEL:
-                    problem = f"dead kernel: {path.name} cell {i}"
-                elif ename == CELL_TIMEOUT:
-                    problem = f"timeout: {path.name} cell {i}"
-                elif ename == NOT_RUN and "time limit" in out.get("evalue", ""):
-                    problem = f"timeout: {path.name} ran out of its notebook time limit"
-                if problem and problem not in problems:
-                    problems.append(problem)
+        problem = stop_problem(meta.get(STOPPED), path.name)
+        if problem and problem not in problems:
+            problems.append(problem)
     return problems
 
 
