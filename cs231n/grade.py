@@ -24,7 +24,7 @@ from pathlib import Path
 from .data.errors import DatasetSettingError
 from .grading.isolation import IsolationUnavailable
 from .grading.parallel import LocalPool, Options, grade_class
-from .grading.reference import ReferenceFailed
+from .grading.records import ReferenceFailed
 from .grading.report import read_report, summary, write_report
 
 

@@ -111,7 +111,7 @@ def test_every_mutant_and_variant_applies_and_names_real_tests():
 def test_reference_records_are_shared_by_copies_that_hold_some_notebooks(tmp_path):
     """A record's key covers the notebook, the siblings it loads and the folder's other files, not the
     notebooks it cannot use: a course copy with fewer notebooks reuses the whole course's records."""
-    from cs231n.grading.reference import digest
+    from cs231n.grading.records import digest
 
     whole, part = tmp_path / "whole", tmp_path / "part"
     for folder in (whole, part):

@@ -8,7 +8,7 @@ and the same Python environment, nothing else.
 
 from collections.abc import Callable, Iterable, Iterator
 
-from .parallel import SubmissionResult
+from .report import SubmissionResult
 
 
 class DaskPool:

@@ -25,11 +25,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .gradebook import assignment_notebooks, fill_scores, resolve_db_url
 from .outcomes import STOPPED, stop_problem
 from .procs import run_nbgrader, start_fork_server, without_noise
+from .report import ClassReport, SubmissionResult, last_seconds, progress_line
 
 SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
 LOCKED = "database is locked"
@@ -52,41 +54,6 @@ class Options:
     ship_files: bool = False             # send submissions to the workers and their results back
     allow_unisolated: bool = False       # grade even where kernels cannot be fully isolated
     extra_args: list[str] = field(default_factory=list)  # more nbgrader options, e.g. --Execute.timeout=60
-
-
-@dataclass
-class SubmissionResult:
-    """What happened to one student's submission.
-
-    status: "graded", "failed", "skipped" (unchanged since the last grading) or "not graded" (the run
-    was interrupted first);
-    problems: what needs the instructor's attention, each "<kind>: <detail>" with kind one of
-    timeout, dead kernel, not graded (a notebook missing or unreadable), repaired, nbgrader error.
-    """
-
-    student: str
-    status: str
-    seconds: float = 0.0
-    problems: list[str] = field(default_factory=list)
-    attempts: int = 0
-    log: str = ""
-    worker: str = ""
-    score: float | None = None
-    max_score: float | None = None
-    isolation: str = ""  # what the grading kernels had: "full", or "partial: <reason>" per notebook
-    files: dict[str, bytes] | None = None  # shipped results: course-relative path -> content
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.status == "failed" or bool(self.problems)
-
-    def as_row(self) -> dict:
-        row = asdict(self)
-        row.pop("log")
-        row.pop("files")
-        row["problems"] = "; ".join(self.problems)
-        row["needs_attention"] = self.needs_attention
-        return row
 
 
 def submitted_students(course: Path, assignment: str) -> list[str]:
@@ -172,9 +139,12 @@ def execution_problems(folder: Path) -> list[str]:
     return problems
 
 
-def nbgrader_env(options: Options) -> dict[str, str]:
-    """The environment of a worker's nbgrader process: the kit's limits and thread counts."""
-    bindir = str(Path(sys.executable).parent)  # nbgrader runs kernels from PATH
+def nbgrader_env(options: Options | None = None) -> dict[str, str]:
+    """The environment of an nbgrader process: this interpreter's bin folder first on PATH (nbgrader
+    runs `alembic` and kernels from PATH), no NBGRADER_EXECUTION inherited from a notebook, and the
+    kit's limits and thread counts from ``options`` (none given: nbgrader's and the kit's defaults)."""
+    options = options or Options()
+    bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("NBGRADER_EXECUTION", None)
     # Dask's nannies set this for their workers; NumPy code with large temporaries (most notebooks) runs
@@ -339,70 +309,6 @@ class LocalPool:
         pass
 
 
-def resolve_db_url(course: Path, db_url: str | None = None) -> str:
-    """The gradebook URL: ``db_url`` if given, else the course's nbgrader configuration's
-    ``CourseDirectory.db_url`` (by default ``sqlite:///<course>/gradebook.db``)."""
-    if db_url:
-        return db_url
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course = Path(course).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    url = config.get("CourseDirectory", {}).get("db_url")
-    if url:
-        return url
-    return CourseDirectory(root=str(course)).db_url
-
-
-def assignment_notebooks(db_url: str, assignment: str) -> list[str]:
-    """The assignment's notebook names as the gradebook knows them (``generate_assignment`` must have
-    run); raises ``LookupError`` if the assignment is not in the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
-        except MissingEntry:
-            raise LookupError(f"assignment {assignment!r} is not in the gradebook {db_url}: "
-                              "run `nbgrader generate_assignment` first") from None
-
-
-def fill_scores(db_url: str, assignment: str, results: list[SubmissionResult]) -> None:
-    """Read each graded student's total score and maximum from the gradebook into the results."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        for r in results:
-            try:
-                sub = gb.find_submission(assignment, r.student)
-            except MissingEntry:
-                continue
-            r.score, r.max_score = float(sub.score), float(sub.max_score)
-
-
-@dataclass
-class ClassReport:
-    """The outcome of a class grading round."""
-
-    assignment: str
-    results: list[SubmissionResult]
-    seconds: float
-    workers: int
-    backend: str
-    interrupted: bool = False
-
-    @property
-    def needs_attention(self) -> list[SubmissionResult]:
-        return [r for r in self.results if r.needs_attention]
-
-    def counts(self) -> dict[str, int]:
-        out = {"graded": 0, "failed": 0, "skipped": 0, "not graded": 0}
-        for r in self.results:
-            out[r.status] = out.get(r.status, 0) + 1
-        return out
-
-
 def grade_class(course: Path, assignment: str, options: Options, pool=None, students: list[str] | None = None,
                 progress: Callable[[str], None] = print, report_dir: Path | None = None) -> ClassReport:
     """Autograde every (changed) submission of ``assignment`` with ``pool``'s workers.
@@ -417,7 +323,6 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     """
     from .isolation import check_isolation
     from .reference import make_all
-    from .report import last_seconds, progress_line
 
     course = Path(course).resolve()
     pool = pool or LocalPool(1)
