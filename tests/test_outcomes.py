@@ -3,8 +3,8 @@
 import json
 
 from cs231n.grading import outcomes
-from cs231n.grading.feedback import verdict
-from cs231n.grading.parallel import execution_problems
+from cs231n.grading.converters.feedback import verdict
+from cs231n.grading.coordinator.parallel import execution_problems
 
 
 def autograded(folder, name: str, stopped=None, outputs=()) -> None:

@@ -16,7 +16,7 @@ LONG_MODULES = {
     "cs231n.checks": 710,
     "cs231n.data.synthetic": 570,
     "cs231n.data.download": 430,
-    "cs231n.grading.lint": 450,
+    "cs231n.grading.tools.lint": 450,
 }
 
 

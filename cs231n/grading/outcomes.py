@@ -20,7 +20,7 @@ NOT_RUN = "CellNotRun"
 NOT_VERIFIED = "TestNotVerified"
 #: A test cell whose results the grader found wrong (judged outside the student's kernel).
 CHECK_FAILED = "CheckFailed"
-#: Every cell of a notebook that could not be graded (unreadable, missing: cs231n.grading.repair).
+#: Every cell of a notebook that could not be graded (unreadable, missing: cs231n.grading.converters.repair).
 NOT_GRADED = "NotGraded"
 #: nbclient's error names, as they appear in the outputs.
 DEAD_KERNEL = "DeadKernelError"

@@ -9,20 +9,20 @@ notebooks empty. ``RobustExecute`` instead:
   in formgrader and the student in the feedback;
 - gives every cell that never ran an error output too, so an unexecuted test cell scores zero
   (nbgrader would count a test cell with no output as passed);
-- runs the kernel under memory and CPU-time limits (``cs231n.grading.limits``), so a runaway
+- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``), so a runaway
   submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell;
 - optionally bounds the wall time of the notebook's cells (``RobustExecute.notebook_timeout``, default
   from ``CS231N_NOTEBOOK_SECONDS``, counted from the first code cell; ``Execute.timeout`` bounds one
   cell): the cell running when the time is up is interrupted and every later cell counts as not run;
-- runs the grading kernel (``cs231n.grading.guard``): tells it which cells are instructor code (from
+- runs the grading kernel (``cs231n.grading.kernel.guard``): tells it which cells are instructor code (from
   nbgrader's sanitised metadata) and sends every test cell a fresh random nonce; a test cell whose
   output lacks the kernel's proof carrying that nonce fails (``TestNotVerified``);
 - decides every test outside the student's process: the kernel hands out what the cell's checks
   observed (plain data), and the grader compares it with what the instructor's reference solution
-  produced for the same cell in a trusted run (``cs231n.grading.reference``, cached per notebook),
-  under the reference's rules, then runs the cell's judge block itself (``cs231n.grading.judging``);
+  produced for the same cell in a trusted run (``cs231n.grading.coordinator.reference``, cached per notebook),
+  under the reference's rules, then runs the cell's judge block itself (``cs231n.grading.judge.judging``);
   judge blocks never reach the student's kernel;
 - flags student cells that reach for the grading machinery (``tamper_scan``) with a note in the cell's
   output, for the instructor to review.
@@ -44,11 +44,12 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, Unicode, default
 
-from .cells import cell_role, grade_id, is_graded_code_cell, split_judge, tamper_scan, withhold_expected
-from .isolation import IsolationUnavailable, check_isolation, isolation_message
-from .judging import answer_sources, judge_cell, parse_observations, run_judge
-from .limits import LimitedKernelManager, configured
-from .outcomes import (
+from ..judge.cells import cell_role, grade_id, is_graded_code_cell, split_judge, tamper_scan, withhold_expected
+from ..judge.judging import answer_sources, judge_cell, parse_observations, run_judge
+from ..judge.records import FORMAT, ReferenceFailed, cache_folder, load_or_make
+from ..kernel.isolation import IsolationUnavailable, check_isolation, isolation_message
+from ..kernel.limits import LimitedKernelManager, configured
+from ..outcomes import (
     CELL_TIMEOUT,
     CHECK_FAILED,
     DEAD_KERNEL,
@@ -60,7 +61,6 @@ from .outcomes import (
     STOPPED,
     stopped,
 )
-from .records import FORMAT, ReferenceFailed, cache_folder, load_or_make
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -72,8 +72,8 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
 
 def prepare_data() -> None:
     """Make the synthetic datasets' caches now, as the grader: grading kernels cannot write them."""
-    from ..captioning.dataset import ensure_synthetic_captions, resolve_captions_dataset
-    from ..data.dataset import load_synthetic, resolve_dataset
+    from ...captioning.dataset import ensure_synthetic_captions, resolve_captions_dataset
+    from ...data.dataset import load_synthetic, resolve_dataset
 
     if resolve_dataset("auto", quiet=True) == "synthetic":
         load_synthetic()
@@ -157,7 +157,7 @@ class RobustExecute(Execute):
         return nb, resources
 
     def _not_graded(self, nb, resources, reason: str):
-        """A notebook that could not be graded (``cs231n.grading.repair``): nothing runs; every code cell
+        """A notebook that could not be graded (``cs231n.grading.converters.repair``): nothing runs; every code cell
         says why, so every test scores 0 with the reason."""
         self.log.warning("not graded: %s", reason)
         for cell in nb.cells:

@@ -1,7 +1,7 @@
 """Reference records on disk: their cache key, where they are kept, and reading or writing one under a lock.
 
 A reference record is what the instructor's solution observes in every test cell of a notebook
-(``cs231n.grading.reference`` says how it is made and used). It is cached as JSON under a key that
+(``cs231n.grading.coordinator.reference`` says how it is made and used). It is cached as JSON under a key that
 covers everything that can change it: the assignment's source folder (the notebook, the sibling
 notebooks it loads, ``given/``), the ``cs231n`` package, the dataset in use and the data settings.
 Only the grader writes the cache; grading kernels can neither see nor change it.
@@ -69,9 +69,9 @@ def _hash_folder(h, folder: Path, suffixes: tuple[str, ...] | None = None) -> No
 
 def data_fingerprint() -> dict:
     """The datasets the notebooks would load now, and the settings that steer them."""
-    from ..captioning.dataset import coco_dir, resolve_captions_dataset
-    from ..data.dataset import resolve_dataset
-    from ..data.paths import CIFAR10_BATCH_FILES, cifar10_dir
+    from ...captioning.dataset import coco_dir, resolve_captions_dataset
+    from ...data.dataset import resolve_dataset
+    from ...data.paths import CIFAR10_BATCH_FILES, cifar10_dir
 
     out: dict = {name: os.environ.get(name, "") for name in DATA_SETTINGS}
     try:
@@ -135,7 +135,7 @@ def load_or_make(source: Path, notebook: str, cache: Path, make: Callable[..., d
     - source: the assignment's folder of instructor source notebooks; notebook: its name without .ipynb.
     - cache: the folder of records (``cache_folder``).
     - make: ``make(source, notebook, log)`` runs the reference and returns its record
-      (``cs231n.grading.execute.make_reference``).
+      (``cs231n.grading.converters.execute.make_reference``).
     Returns: the record. Raises ReferenceFailed when the reference fails its own tests.
     """
     path = record_path(cache, source, notebook)

@@ -11,9 +11,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..coordinator.parallel import LocalPool, Options, grade_class, nbgrader_env
+from ..judge.records import with_siblings
 from .attacks import Attack, load_attacks
-from .parallel import LocalPool, Options, grade_class, nbgrader_env
-from .records import with_siblings
 from .simulate import Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
 
 COURSE_FILES = ("nbgrader_config.py",)
@@ -21,7 +21,7 @@ COURSE_FILES = ("nbgrader_config.py",)
 
 def repo_root() -> Path:
     """The course repository this package was installed from (it holds nbgrader_config.py)."""
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[3]  # this is <repository>/cs231n/grading/tools/course.py
     if not (here / "nbgrader_config.py").exists():
         raise FileNotFoundError(f"no nbgrader_config.py in {here}: run from a clone of the course kit")
     return here
@@ -90,7 +90,7 @@ def submit(course: Path, assignment: str, student: str, notebooks: dict[str, dic
 @dataclass
 class Student:
     """A simulated student: which mutants (classic bugs) they made; None = untouched release; or an
-    attack (``cs231n.grading.attacks``) on one notebook, the reference answers in the others."""
+    attack (``cs231n.grading.tools.attacks``) on one notebook, the reference answers in the others."""
 
     name: str
     mutants: list[Mutant] | None = field(default_factory=list)

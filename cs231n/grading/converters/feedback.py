@@ -11,7 +11,7 @@ grading kernel had (recorded by ``RobustExecute`` in the notebook's metadata).
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .outcomes import CHECK_FAILED, NEVER_RAN, NOT_IMPLEMENTED
+from ..outcomes import CHECK_FAILED, NEVER_RAN, NOT_IMPLEMENTED
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 

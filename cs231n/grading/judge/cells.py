@@ -4,7 +4,7 @@ student code that reaches for the grading machinery.
 A test cell may hold *judge blocks*, code between ``### BEGIN JUDGE`` and ``### END JUDGE`` lines at
 the left margin. In a student's notebook they run in place; while grading, the grader strips them from
 the code the student's kernel receives and runs them itself over the cell's observations
-(``cs231n.grading.judging``).
+(``cs231n.grading.judge.judging``).
 
 Visible test cells and given cells keep the expected values of visible checks between
 ``### BEGIN EXPECTED`` and ``### END EXPECTED``. In a student's notebook they run in place (instant

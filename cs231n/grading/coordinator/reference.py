@@ -5,17 +5,17 @@ The grader never takes a student's process at its word. For each notebook it run
 student code ever enters, exactly as a submission is run while graded (``NBGRADER_EXECUTION`` set,
 same data, same budgets). What each test cell observed there (values, the rules to judge them by, the
 inputs the reference prepared for the kernel) is the *reference record*. Grading a submission then
-compares the student's observations with it (``cs231n.grading.judging``).
+compares the student's observations with it (``cs231n.grading.judge.judging``).
 
-The record is made by ``RobustExecute`` in reference mode (``cs231n.grading.execute.make_reference``)
-and cached by ``cs231n.grading.records`` under a key that covers everything that can change it: the
+The record is made by ``RobustExecute`` in reference mode (``cs231n.grading.converters.execute.make_reference``)
+and cached by ``cs231n.grading.judge.records`` under a key that covers everything that can change it: the
 assignment's source folder, the ``cs231n`` package, the dataset in use and the data settings. Only the
 grader writes the cache; grading kernels can neither see nor change it (it lives in the course folder
 or the grader's cache folder, both hidden from them). A reference solution that fails
 one of its own tests is an instructor's error: ``ReferenceFailed`` stops grading that notebook and
 names the test.
 
-    python -m cs231n.grading.reference assignment1 [--course .]     # make every record ahead of grading
+    python -m cs231n.grading.coordinator.reference assignment1 [--course .]     # make every record ahead of grading
 """
 
 import argparse
@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .records import ReferenceFailed, cache_folder, load_or_make, record_path
+from ..judge.records import ReferenceFailed, cache_folder, load_or_make, record_path
 
 
 def make_all(course: Path, assignment: str, notebooks: Iterable[str], cache: Path | None = None,
@@ -35,7 +35,7 @@ def make_all(course: Path, assignment: str, notebooks: Iterable[str], cache: Pat
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    from .execute import make_reference
+    from ..converters.execute import make_reference
 
     course = Path(course).resolve()
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
@@ -54,7 +54,7 @@ def make_all(course: Path, assignment: str, notebooks: Iterable[str], cache: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cs231n.grading.reference",
+    parser = argparse.ArgumentParser(prog="python -m cs231n.grading.coordinator.reference",
                                      description="Make the reference records of an assignment ahead of grading.")
     parser.add_argument("assignment")
     parser.add_argument("--course", type=Path, default=Path("."))
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         make_all(course, args.assignment, notebooks)
     except ReferenceFailed as exc:
-        print(f"cs231n.grading.reference: {exc}", file=sys.stderr)
+        print(f"cs231n.grading.coordinator.reference: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -2,7 +2,7 @@
 
 The grading kernel runs a test cell's checks on the student's code and hands out what they observed
 (plain data, ``cs231n.plaindata``). ``judge_cell`` compares those observations with the ones the
-reference solution produced for the same cell in a trusted run (``cs231n.grading.reference``):
+reference solution produced for the same cell in a trusted run (``cs231n.grading.coordinator.reference``):
 
 - the same observations, by name and in order (a test that stopped early, or observed other things,
   fails);
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import checks, verdicts
-from ..plaindata import from_plain
+from ... import checks, verdicts
+from ...plaindata import from_plain
 from .cells import function_tree
 
 #: Largest observation text a test cell may hand to the grader (bytes of JSON).

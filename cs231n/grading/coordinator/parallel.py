@@ -3,7 +3,7 @@
 The coordinator (``grade_class``) lists the submitted students, keeps those that nbgrader itself would
 grade (everything with ``force``; otherwise submissions never graded or submitted again since), and
 hands them one at a time to a pool of workers: threads that each run ``nbgrader autograde A --student
-S`` in a subprocess (``LocalPool``), or tasks on a Dask cluster (``cs231n.grading.cluster``). Every
+S`` in a subprocess (``LocalPool``), or tasks on a Dask cluster (``cs231n.grading.coordinator.cluster``). Every
 worker writes straight into the course gradebook, so scores, comments and manual grades end up exactly
 as a serial ``nbgrader autograde`` leaves them:
 
@@ -15,7 +15,7 @@ as a serial ``nbgrader autograde`` leaves them:
 Each submission runs under limits: ``submission_timeout`` (wall time of the whole nbgrader process,
 which is killed with its kernels; the student is reported as "timeout" and graded again next time),
 ``notebook_timeout`` (``RobustExecute.notebook_timeout``), ``memory_mb`` and ``cpu_seconds`` (the
-kernel's limits, ``cs231n.grading.limits``).
+kernel's limits, ``cs231n.grading.kernel.limits``).
 """
 
 import json
@@ -28,8 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..outcomes import STOPPED, stop_problem
 from .gradebook import assignment_notebooks, fill_scores, resolve_db_url
-from .outcomes import STOPPED, stop_problem
 from .procs import run_nbgrader, start_fork_server, without_noise
 from .report import ClassReport, SubmissionResult, last_seconds, progress_line
 
@@ -120,7 +120,7 @@ def isolation_of(folder: Path) -> str:
 
 def execution_problems(folder: Path) -> list[str]:
     """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks
-    (``metadata.cs231n.stopped``, see ``outcomes``), and the problems ``cs231n.grading.repair`` found (a
+    (``metadata.cs231n.stopped``, see ``outcomes``), and the problems ``cs231n.grading.converters.repair`` found (a
     notebook not graded, instructor cells put back)."""
     problems: list[str] = []
     for path in sorted(Path(folder).glob("*.ipynb")):
@@ -157,7 +157,7 @@ def nbgrader_env(options: Options | None = None) -> dict[str, str]:
     if options.notebook_timeout is not None:
         env["CS231N_NOTEBOOK_SECONDS"] = str(options.notebook_timeout)
     if options.threads_per_kernel:
-        # the kernel launcher (cs231n.grading.limits) sets the kernel's BLAS threads from this variable
+        # the kernel launcher (cs231n.grading.kernel.limits) sets the kernel's BLAS threads from this variable
         env["CS231N_KERNEL_THREADS"] = str(options.threads_per_kernel)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(options.threads_per_kernel))
@@ -227,7 +227,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
         options = replace(options, force=True)  # this copy's earlier results say nothing: grade it
     result = SubmissionResult(student, "graded", worker=f"{socket.gethostname()}:{os.getpid()}")
     # notebooks missing or unreadable are replaced before grading by the course's pre-convert hook
-    # (cs231n.grading.repair); the reasons come back from the autograded notebooks (execution_problems)
+    # (cs231n.grading.converters.repair); the reasons come back from the autograded notebooks (execution_problems)
     env = nbgrader_env(options)
     logs = []
     tic = time.perf_counter()
@@ -321,7 +321,7 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     - report_dir: where the last grading report is (default: the course); its times set the order
     Returns: a ``ClassReport``, scores filled in from the gradebook.
     """
-    from .isolation import check_isolation
+    from ..kernel.isolation import check_isolation
     from .reference import make_all
 
     course = Path(course).resolve()
@@ -329,7 +329,7 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     if isinstance(pool, LocalPool) and options.fork:
         start_fork_server()  # its imports overlap with the coordinator's own reading of the gradebook
     check_isolation(not options.allow_unisolated)
-    from ..data.paths import check_settings
+    from ...data.paths import check_settings
 
     check_settings()  # a data setting that cannot be honoured stops grading before it starts
     options.db_url = resolve_db_url(course, options.db_url)
@@ -364,7 +364,7 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
                 shutil.rmtree(course / AUTOGRADED / student / assignment, ignore_errors=True)
                 results.append(SubmissionResult(student, "not graded", problems=["not graded: interrupted"]))
     elapsed = time.perf_counter() - tic
-    from .limits import remove_stale
+    from ..kernel.limits import remove_stale
 
     remove_stale()  # folders of grading runs that were killed (an interruption, a timeout)
     fill_scores(options.db_url, assignment, [r for r in results if r.status != "not graded"])
