@@ -7,5 +7,6 @@
 - ``tools``: instructor and test tools (the simulated class, the notebook lint);
 - ``outcomes``: the names that travel between them (outcomes, the proof's MIME type).
 
-Instructors use it through ``nbgrader_config.py`` at the course root; students never need it.
+Instructors use it through ``nbgrader_config.py`` at the course root; students never need it. The
+processes and what crosses between them: docs/ARCHITECTURE.md.
 """
