@@ -22,7 +22,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cs231n tests benchmarks
-	$(PY) -m cs231n.grading.lint
+	$(PY) -m cs231n.grading.tools.lint
 
 results: $(STAMP)
 	$(PY) benchmarks/run_notebooks.py --write $(sort $(dir $(wildcard assignment*/*.ipynb)))

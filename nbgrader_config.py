@@ -17,11 +17,11 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from cs231n.grading.execute import RobustExecute
-from cs231n.grading.feedback import HideHiddenTests, NoteGrading
-from cs231n.grading.hooks import prepare_submission
-from cs231n.grading.problems import RecordProblems
-from cs231n.grading.sanitize import DeduplicateCells, RestoreCellRoles
+from cs231n.grading.converters.execute import RobustExecute
+from cs231n.grading.converters.feedback import HideHiddenTests, NoteGrading
+from cs231n.grading.converters.hooks import prepare_submission
+from cs231n.grading.converters.problems import RecordProblems
+from cs231n.grading.converters.sanitize import DeduplicateCells, RestoreCellRoles
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 

@@ -23,7 +23,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from cs231n.grading import course as C
+from cs231n.grading.tools import course as C
 
 LIMIT = 60.0  # seconds per notebook (the autograde budget's promise)
 TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+"  # starts every log line (the log format below)

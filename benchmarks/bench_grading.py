@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cs231n.grading import course as C
+from cs231n.grading.tools import course as C
 
 ASSIGNMENT = "assignment1"
 

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cs231n.grading import course as C
-from cs231n.grading.simulate import Mutant, load_mutants, read_nb
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools.simulate import Mutant, load_mutants, read_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("assignment1", "assignment2", "assignment3")

@@ -238,7 +238,7 @@ class _Withheld:
                         "### BEGIN EXPECTED block or in checks")
 
 
-#: Bound, while grading, to every name of a ``### BEGIN EXPECTED`` block (see cs231n.grading.cells).
+#: Bound, while grading, to every name of a ``### BEGIN EXPECTED`` block (see cs231n.grading.judge.cells).
 WITHHELD = _Withheld()
 
 

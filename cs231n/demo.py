@@ -13,8 +13,8 @@ import os
 import time
 from pathlib import Path
 
-from .grading import course as C
-from .grading.procs import without_noise
+from .grading.coordinator.procs import without_noise
+from .grading.tools import course as C
 
 
 def main(argv: list[str] | None = None) -> int:

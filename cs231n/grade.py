@@ -22,10 +22,10 @@ import sys
 from pathlib import Path
 
 from .data.errors import DatasetSettingError
-from .grading.isolation import IsolationUnavailable
-from .grading.parallel import LocalPool, Options, grade_class
-from .grading.reference import ReferenceFailed
-from .grading.report import read_report, summary, write_report
+from .grading.coordinator.parallel import LocalPool, Options, grade_class
+from .grading.coordinator.report import read_report, summary, write_report
+from .grading.judge.records import ReferenceFailed
+from .grading.kernel.isolation import IsolationUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,7 +135,7 @@ def first_line(exc: BaseException) -> str:
 
 
 def dask_pool(args):
-    from .grading.cluster import DaskPool
+    from .grading.coordinator.cluster import DaskPool
 
     return DaskPool(args.scheduler, args.workers, args.worker_course)
 

@@ -10,7 +10,7 @@ the expected values, or returns None when the result is right.
 While a student works, the visible checks call ``judge`` inside the notebook against the expected
 values written in the test cell. While a notebook is graded, the grader calls the same ``judge``
 outside the student's process, with the rule and the expected value taken from a trusted run of the
-instructor's reference solution (``cs231n.grading.reference``).
+instructor's reference solution (``cs231n.grading.coordinator.reference``).
 """
 
 from typing import Any

@@ -8,7 +8,7 @@ import tempfile
 
 def pytest_configure(config):
     """Every grading round of the session finds the reference records another round made: a record's
-    key is the digest of what the reference run depends on (cs231n.grading.reference.digest), so
+    key is the digest of what the reference run depends on (cs231n.grading.judge.records.digest), so
     sharing them changes no verdict, only how often the reference notebooks run."""
     if not os.environ.get("CS231N_REFERENCE_CACHE"):
         config._cs231n_reference_cache = tempfile.mkdtemp(prefix="cs231n-test-reference-")

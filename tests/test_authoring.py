@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from cs231n.budget import budget, grading_mode
-from cs231n.grading import lint, percent
-from cs231n.grading.simulate import fill_answers, solution_sources, strip_markers
+from cs231n.grading.tools import lint, percent
+from cs231n.grading.tools.simulate import fill_answers, solution_sources, strip_markers
 from cs231n.notebook_import import NotebookImportError, from_notebook, load_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_lint_accepts_small_inline_arrays_and_loaded_ones(tmp_path):
 
 
 def test_readable_rounds_and_moves_expected_arrays(tmp_path):
-    from cs231n.grading import readable
+    from cs231n.grading.tools import readable
 
     row = ", ".join(["0.123456789012"] * 7)
     text = GOOD.replace("nine = 9\n", f"nine = 9.00000000012\ngrads = {{'W': np.array([{row},\n"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from cs231n.grading import course as C
-from cs231n.grading import percent
-from cs231n.grading.limits import SCRATCH_PREFIXES
-from cs231n.grading.simulate import fill_answers
+from cs231n.grading.kernel.limits import SCRATCH_PREFIXES
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools import percent
+from cs231n.grading.tools.simulate import fill_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "broken"
@@ -78,7 +78,7 @@ FULL = {"a_first": 3.0, "b_second": 3.0, "c_third": 3.0}
 
 def stale_scratch() -> list[str]:
     """Temporary folders of grading processes that are gone (what a run must not leave behind)."""
-    from cs231n.grading.limits import remove_stale
+    from cs231n.grading.kernel.limits import remove_stale
 
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
     pattern = re.compile(r"^(" + "|".join(map(re.escape, SCRATCH_PREFIXES)) + r")(\d+)-")
@@ -300,7 +300,7 @@ def test_no_kernel_outlives_a_killed_grader(tmp_path):
     while _kernels_of(grader.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _kernels_of(grader.pid) == []
-    from cs231n.grading.limits import remove_stale
+    from cs231n.grading.kernel.limits import remove_stale
 
     remove_stale()  # what the next grading run does first
     assert not list(Path("/tmp").glob(f"cs231n-kernel-{grader.pid}-*"))

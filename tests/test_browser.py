@@ -35,8 +35,8 @@ from pathlib import Path
 import pytest
 from browser.lab import COURSE_ID, Shots, make_course, release, start_lab
 
-from cs231n.grading import course as C
-from cs231n.grading.simulate import read_nb, solution_sources
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools.simulate import read_nb, solution_sources
 
 pytestmark = pytest.mark.slow
 

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from cs231n.grading import course as C
-from cs231n.grading.simulate import Mutant, load_mutants, read_nb, solution_sources
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools.simulate import Mutant, load_mutants, read_nb, solution_sources
 
 
 def _notebook(path: Path, source: str) -> None:
@@ -111,7 +111,7 @@ def test_every_mutant_and_variant_applies_and_names_real_tests():
 def test_reference_records_are_shared_by_copies_that_hold_some_notebooks(tmp_path):
     """A record's key covers the notebook, the siblings it loads and the folder's other files, not the
     notebooks it cannot use: a course copy with fewer notebooks reuses the whole course's records."""
-    from cs231n.grading.reference import digest
+    from cs231n.grading.judge.records import digest
 
     whole, part = tmp_path / "whole", tmp_path / "part"
     for folder in (whole, part):

@@ -1,4 +1,4 @@
-"""Resource limits of grading kernels (cs231n.grading.limits)."""
+"""Resource limits of grading kernels (cs231n.grading.kernel.limits)."""
 
 import json
 import subprocess
@@ -8,7 +8,7 @@ ALLOCATE_1GIB = "import numpy as np; a = np.ones(2**27); print(a.nbytes)"
 
 
 def run_limited(memory_mb: int, code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cs231n.grading.limits", "--memory-mb", str(memory_mb),
+    return subprocess.run([sys.executable, "-m", "cs231n.grading.kernel.limits", "--memory-mb", str(memory_mb),
                            "--cpu-seconds", "60", "--", sys.executable, "-c", code],
                           capture_output=True, text=True, timeout=120)
 
@@ -24,19 +24,20 @@ def test_no_limit_allows_it():
 
 
 def test_cpu_limit_kills_a_runaway_process():
-    res = subprocess.run([sys.executable, "-m", "cs231n.grading.limits", "--memory-mb", "0", "--cpu-seconds", "1",
-                          "--", sys.executable, "-c", "while True: pass"], capture_output=True, timeout=60)
+    res = subprocess.run([sys.executable, "-m", "cs231n.grading.kernel.limits", "--memory-mb", "0",
+                          "--cpu-seconds", "1", "--", sys.executable, "-c", "while True: pass"],
+                         capture_output=True, timeout=60)
     assert res.returncode != 0
 
 
 def test_kernel_command_is_wrapped(monkeypatch):
-    from cs231n.grading.limits import LimitedKernelManager
+    from cs231n.grading.kernel.limits import LimitedKernelManager
 
     monkeypatch.setenv("CS231N_KERNEL_MEMORY_MB", "1234")
     km = LimitedKernelManager(kernel_name="python3")
     cmd = km.format_kernel_cmd()
     # isolated mode (-I): neither the working folder nor PYTHON* variables nor user site-packages count
-    assert cmd[1:6] == ["-I", "-m", "cs231n.grading.limits", "--memory-mb", "1234"] and "--" in cmd
+    assert cmd[1:6] == ["-I", "-m", "cs231n.grading.kernel.limits", "--memory-mb", "1234"] and "--" in cmd
 
 
 def test_grading_kernels_use_one_blas_thread_by_default(monkeypatch):
@@ -48,7 +49,7 @@ def test_grading_kernels_use_one_blas_thread_by_default(monkeypatch):
 def test_threads_per_kernel_reaches_the_grading_kernel(monkeypatch):
     """``cs231n.grade --threads-per-kernel N`` (Options.threads_per_kernel) sets the kernel launcher's
     CS231N_KERNEL_THREADS, which then decides the kernel's BLAS threads."""
-    from cs231n.grading.parallel import Options, nbgrader_env
+    from cs231n.grading.coordinator.parallel import Options, nbgrader_env
 
     monkeypatch.delenv("CS231N_KERNEL_THREADS", raising=False)
     assert "CS231N_KERNEL_THREADS" not in nbgrader_env(Options())
@@ -60,8 +61,8 @@ def test_threads_per_kernel_reaches_the_grading_kernel(monkeypatch):
 
 
 def test_longest_first_orders_by_last_report_then_attempted_answers(tmp_path):
-    from cs231n.grading.parallel import longest_first
-    from cs231n.grading.report import last_seconds
+    from cs231n.grading.coordinator.parallel import longest_first
+    from cs231n.grading.coordinator.report import last_seconds
 
     def submit(student, unattempted):
         folder = tmp_path / "submitted" / student / "a1"

@@ -26,11 +26,11 @@ from pathlib import Path
 import pytest
 
 from cs231n import grade
-from cs231n.grading import course as C
-from cs231n.grading import parallel as P
-from cs231n.grading import percent
-from cs231n.grading.procs import descendants
-from cs231n.grading.simulate import Mutant, fill_answers
+from cs231n.grading.coordinator import parallel as P
+from cs231n.grading.coordinator.procs import descendants
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools import percent
+from cs231n.grading.tools.simulate import Mutant, fill_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny"
@@ -179,7 +179,7 @@ def folder_texts(folder: Path) -> dict[str, str]:
 
 def serial_round(course: Path, db_url: str) -> None:
     res = C.nbgrader(course, "autograde", TINY, f"--CourseDirectory.db_url={db_url}")
-    # the malformed notebook is replaced by the release marked not graded (cs231n.grading.repair, the
+    # the malformed notebook is replaced by the release marked not graded (cs231n.grading.converters.repair, the
     # course's pre-convert hook): nbgrader grades the rest of that submission and everyone else
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     res = C.nbgrader(course, "generate_feedback", TINY, f"--CourseDirectory.db_url={db_url}")
@@ -430,7 +430,7 @@ def test_time_limits_per_notebook_and_per_submission(tiny_template, tmp_path, mo
 
 
 def test_kill_tree_reaches_processes_in_other_sessions(tmp_path):
-    from cs231n.grading.procs import kill_tree
+    from cs231n.grading.coordinator.procs import kill_tree
 
     script = ("import subprocess, sys, time\n"
               "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"

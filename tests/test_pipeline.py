@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cs231n.grading import course as C
-from cs231n.grading import percent
-from cs231n.grading.simulate import fill_answers, read_nb
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools import percent
+from cs231n.grading.tools.simulate import fill_answers, read_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = C.assignments_with_notebooks(ROOT)

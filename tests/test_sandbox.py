@@ -1,4 +1,4 @@
-"""The grading kernel's sandbox (cs231n.grading.sandbox via cs231n.grading.limits): no network, a
+"""The grading kernel's sandbox (cs231n.grading.kernel.sandbox via cs231n.grading.kernel.limits): no network, a
 working directory with the submission only, no view of the course's files, no capabilities, no other
 processes, resource limits; and the documented fallback where namespaces are not available.
 """
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from cs231n.grading.limits import LimitedKernelManager, package_repository
+from cs231n.grading.kernel.limits import LimitedKernelManager, package_repository
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def namespaces_available() -> bool:
     """Whether this machine lets a process unshare mount, PID and network namespaces (as the launcher does)."""
-    code = ("from cs231n.grading import sandbox as s\n"
+    code = ("from cs231n.grading.kernel import sandbox as s\n"
             "try:\n    print(s._enter_namespaces(False))\nexcept OSError:\n    print('no')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
     return out in ("root", "userns")
@@ -209,7 +209,7 @@ def test_nothing_is_left_behind_by_the_kernel(sandboxed):
 
 
 def test_isolation_probe_agrees_with_the_kernel(sandboxed):
-    from cs231n.grading.sandbox import probe
+    from cs231n.grading.kernel.sandbox import probe
 
     if not namespaces_available():
         pytest.skip("no namespaces on this machine")
@@ -241,7 +241,7 @@ def test_fallback_without_namespaces_is_recorded_as_partial(tmp_path):
     submission = tmp_path / "submitted"
     submission.mkdir()
     (submission / "mine.ipynb").write_text("{}")
-    code = ("import os, json\nfrom cs231n.grading import sandbox as s\n"
+    code = ("import os, json\nfrom cs231n.grading.kernel import sandbox as s\n"
             "def refuse(network):\n    raise OSError(1, 'unshare: Operation not permitted')\n"
             "s._enter_namespaces = refuse\n"
             f"info = s.isolate({str(tmp_path / 'kernel')!r}, [])\n"
@@ -255,7 +255,7 @@ def test_fallback_without_namespaces_is_recorded_as_partial(tmp_path):
 
 
 def test_kernel_copy_of_a_notebook_holds_only_its_answer_cells():
-    from cs231n.grading.sandbox import answers_only
+    from cs231n.grading.kernel.sandbox import answers_only
 
     nb = {"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {"nbgrader": {"solution": True}}},
                     {"cell_type": "code", "source": "expected = 2", "metadata": {"nbgrader": {"grade": True}}},

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from cs231n.grading import course as C
+from cs231n.grading.tools import course as C
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT_FRAMES = re.compile(r"cs231n[/\\](checks|verdicts|plaindata)\.py|cs231n[/\\]grading[/\\]")

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cs231n.grading import course as C
-from cs231n.grading.attacks import load_attacks
-from cs231n.grading.simulate import read_nb
+from cs231n.grading.tools import course as C
+from cs231n.grading.tools.attacks import load_attacks
+from cs231n.grading.tools.simulate import read_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "assignment1"

@@ -1,5 +1,5 @@
 """Trusted grading, piece by piece: the plain-data codec, the rules, the cell blocks the kernel never
-sees, the observations checks make, and the grader's verdict on a cell (cs231n.grading.judging).
+sees, the observations checks make, and the grader's verdict on a cell (cs231n.grading.judge.judging).
 The whole pipeline runs in real grading rounds in test_pipeline.py and test_tamper.py."""
 
 import json
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from cs231n import checks, verdicts
-from cs231n.grading.cells import CellFormatError, function_tree, split_judge, withhold_expected
-from cs231n.grading.judging import judge_cell, run_judge
+from cs231n.grading.judge.cells import CellFormatError, function_tree, split_judge, withhold_expected
+from cs231n.grading.judge.judging import judge_cell, run_judge
 from cs231n.plaindata import NotPlainData, decode, encode
 
 

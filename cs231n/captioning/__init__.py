@@ -23,12 +23,13 @@ from .dataset import (
     image_from_url,
     load_coco_data,
     load_synthetic_caption_images,
+    make_synthetic_captions,
     resolve_captions_dataset,
     synthetic_captions_dir,
 )
 from .download import download_coco_captioning
 from .features import image_features
-from .synthetic import IDX_TO_WORD, WORD_TO_IDX, make_synthetic_captions
+from .synthetic import IDX_TO_WORD, WORD_TO_IDX
 
 download = download_coco_captioning
 

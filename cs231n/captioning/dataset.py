@@ -88,6 +88,38 @@ def resolve_captions_dataset(name: str = "auto", quiet: bool = False) -> str:
                           quiet=quiet)
 
 
+def make_synthetic_captions(
+    num_train: int = 10000, num_val: int = 2000, seed: int = 0, pca_features: bool = True
+) -> dict:
+    """
+    Generate the synthetic captioning dataset in memory, in the structure of `load_coco_data`.
+
+    Inputs:
+    - num_train, num_val: number of images of each split (captions: about 1.45 per image).
+    - seed: the seed; the same seed gives the same arrays. The two splits use independent streams.
+    - pca_features: 512-d features (like COCO's PCA'd fc7) if True, else the 4096-d "fc7" ones.
+
+    Returns a dict with:
+    - train_captions: int32 (N_c, 17); train_image_idxs: int32 (N_c,), rows of train_features.
+    - train_features: float32 (num_train, 512) (or 4096), from `features.image_features`.
+    - train_urls: str array (num_train,), "synthetic://train/000123".
+    - train_images: uint8 (num_train, 64, 64, 3), the pictures themselves.
+    - val_* likewise; idx_to_word: list of 26 words; word_to_idx: dict.
+    """
+    from .features import image_features
+    from .synthetic import IDX_TO_WORD, WORD_TO_IDX, make_split
+
+    data: dict = {}
+    for k, (split, n) in enumerate((("train", num_train), ("val", num_val))):
+        if n < 0:
+            raise ValueError(f"num_{split} must be non-negative, got {n}")
+        data.update(make_split(n, np.random.default_rng([seed, k]), split))
+        data[f"{split}_features"] = image_features(data[f"{split}_images"], pca=pca_features)
+    data["idx_to_word"] = list(IDX_TO_WORD)
+    data["word_to_idx"] = dict(WORD_TO_IDX)
+    return data
+
+
 # ----------------------------------------------------------------------------------------------
 # The synthetic cache
 # ----------------------------------------------------------------------------------------------
@@ -145,14 +177,12 @@ def ensure_synthetic_captions(
     features (12 MB per 1000 images) are computed and added only when first asked for.
 
     Inputs:
-    - seed, num_train, num_val: see `synthetic.make_synthetic_captions` (default sizes: SYNTHETIC_SIZES).
+    - seed, num_train, num_val: see `make_synthetic_captions` (default sizes: SYNTHETIC_SIZES).
     - pca_features: make sure the 512-d (True) or the 4096-d (False) features files exist.
 
     Returns:
     - Path of the complete folder (`synthetic_captions_dir(...)`).
     """
-    from .synthetic import make_synthetic_captions
-
     num_train, num_val = _sizes(num_train, num_val)
     final = synthetic_captions_dir(seed, num_train, num_val)
     if not (final / INFO_FILE).is_file():

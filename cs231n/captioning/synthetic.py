@@ -242,7 +242,7 @@ def encode_caption(words: list[str], word_to_idx: dict[str, int] = WORD_TO_IDX, 
 # ----------------------------------------------------------------------------------------------
 
 
-def _make_split(num_images: int, rng: np.random.Generator, split: str) -> dict[str, np.ndarray]:
+def make_split(num_images: int, rng: np.random.Generator, split: str) -> dict[str, np.ndarray]:
     scenes = sample_scenes(num_images, rng)
     images = render_scenes(scenes)
     rows, owners = [], []
@@ -259,34 +259,3 @@ def _make_split(num_images: int, rng: np.random.Generator, split: str) -> dict[s
         f"{split}_images": images,
         f"{split}_urls": np.array([f"synthetic://{split}/{i:06d}" for i in range(num_images)]),
     }
-
-
-def make_synthetic_captions(
-    num_train: int = 10000, num_val: int = 2000, seed: int = 0, pca_features: bool = True
-) -> dict:
-    """
-    Generate the synthetic captioning dataset in memory, in the structure of `load_coco_data`.
-
-    Inputs:
-    - num_train, num_val: number of images of each split (captions: about 1.45 per image).
-    - seed: the seed; the same seed gives the same arrays. The two splits use independent streams.
-    - pca_features: 512-d features (like COCO's PCA'd fc7) if True, else the 4096-d "fc7" ones.
-
-    Returns a dict with:
-    - train_captions: int32 (N_c, 17); train_image_idxs: int32 (N_c,), rows of train_features.
-    - train_features: float32 (num_train, 512) (or 4096), from `features.image_features`.
-    - train_urls: str array (num_train,), "synthetic://train/000123".
-    - train_images: uint8 (num_train, 64, 64, 3), the pictures themselves.
-    - val_* likewise; idx_to_word: list of 26 words; word_to_idx: dict.
-    """
-    from .features import image_features
-
-    data: dict = {}
-    for k, (split, n) in enumerate((("train", num_train), ("val", num_val))):
-        if n < 0:
-            raise ValueError(f"num_{split} must be non-negative, got {n}")
-        data.update(_make_split(n, np.random.default_rng([seed, k]), split))
-        data[f"{split}_features"] = image_features(data[f"{split}_images"], pca=pca_features)
-    data["idx_to_word"] = list(IDX_TO_WORD)
-    data["word_to_idx"] = dict(WORD_TO_IDX)
-    return data

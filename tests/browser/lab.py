@@ -1,6 +1,6 @@
 """A course on a local machine as a student and an instructor see it in JupyterLab.
 
-``make_course`` copies the course into a scratch folder (``cs231n.grading.course.prepare_course``)
+``make_course`` copies the course into a scratch folder (``cs231n.grading.tools.course.prepare_course``)
 with a local nbgrader exchange; ``release`` releases a generated assignment there; ``start_lab``
 runs a JupyterLab server on 127.0.0.1 (a free port, a random token, isolated Jupyter settings) in a
 folder; ``Shots`` saves numbered screenshots.
@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cs231n.grading import course as C
+from cs231n.grading.tools import course as C
 
 COURSE_ID = "cs231n-kit"
 

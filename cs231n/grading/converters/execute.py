@@ -9,20 +9,20 @@ notebooks empty. ``RobustExecute`` instead:
   in formgrader and the student in the feedback;
 - gives every cell that never ran an error output too, so an unexecuted test cell scores zero
   (nbgrader would count a test cell with no output as passed);
-- runs the kernel under memory and CPU-time limits (``cs231n.grading.limits``), so a runaway
+- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``), so a runaway
   submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell;
 - optionally bounds the wall time of the notebook's cells (``RobustExecute.notebook_timeout``, default
   from ``CS231N_NOTEBOOK_SECONDS``, counted from the first code cell; ``Execute.timeout`` bounds one
   cell): the cell running when the time is up is interrupted and every later cell counts as not run;
-- runs the grading kernel (``cs231n.grading.guard``): tells it which cells are instructor code (from
+- runs the grading kernel (``cs231n.grading.kernel.guard``): tells it which cells are instructor code (from
   nbgrader's sanitised metadata) and sends every test cell a fresh random nonce; a test cell whose
   output lacks the kernel's proof carrying that nonce fails (``TestNotVerified``);
 - decides every test outside the student's process: the kernel hands out what the cell's checks
   observed (plain data), and the grader compares it with what the instructor's reference solution
-  produced for the same cell in a trusted run (``cs231n.grading.reference``, cached per notebook),
-  under the reference's rules, then runs the cell's judge block itself (``cs231n.grading.judging``);
+  produced for the same cell in a trusted run (``cs231n.grading.coordinator.reference``, cached per notebook),
+  under the reference's rules, then runs the cell's judge block itself (``cs231n.grading.judge.judging``);
   judge blocks never reach the student's kernel;
 - flags student cells that reach for the grading machinery (``tamper_scan``) with a note in the cell's
   output, for the instructor to review.
@@ -30,9 +30,12 @@ notebooks empty. ``RobustExecute`` instead:
 
 import hashlib
 import json
+import logging
 import math
-import re
+import os
 import secrets
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,26 +44,23 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, Unicode, default
 
-from .cells import split_judge, withhold_expected
-from .isolation import IsolationUnavailable, check_isolation, isolation_message
-from .judging import answer_sources, judge_cell, run_judge
-from .limits import LimitedKernelManager, configured
-from .outcomes import CELL_TIMEOUT, CHECK_FAILED, DEAD_KERNEL, NOT_GRADED, NOT_RUN, NOT_VERIFIED
-
-PROOF_MIME = "application/vnd.cs231n.test-proof+json"  # as cs231n.grading.guard (not imported: no ipykernel here)
-
-#: Largest observation text a test cell may hand to the grader (bytes of JSON).
-MAX_OBSERVATION_BYTES = 64 * 1024 * 1024
-
-#: Code in student cells that reaches for the grading machinery rather than computing an answer.
-SUSPICIOUS = re.compile(
-    r"get_ipython|__builtins__|\bbuiltins\b|sys\.(settrace|setprofile|excepthook|displayhook|modules|_getframe|exit)"
-    r"|os\._exit|\bctypes\b|\bgc\.|\bf_(lineno|trace|locals|globals|back|code)\b|__del__|set_custom_exc"
-    r"|input_transformers|ast_transformers|events\.register|__import__|\bimportlib\b|\bsetattr\s*\("
-    r"|\b(np|numpy|checks|cs231n)\.[\w.]+\s*=[^=]|gradebook|\bsource/|\bsignal\."
-    r"|\binspect\b|\b_getframe\b|\btb_frame\b|\bvars\s*\([^)]*\)\s*\[[^]]*\]\s*=[^=]|__dict__\s*\["
-    r"|\bnp\.ndarray\s*\)|\bndarray\s*\)\s*:|__array_ufunc__|__array_function__|__array_finalize__"
-    r"|__array_wrap__|\bsite-packages\b|\.pth\b|\.ipython\b|\bthreading\b|\bos\.(fork|setuid|chmod|chown)")
+from ..judge.cells import cell_role, grade_id, is_graded_code_cell, split_judge, tamper_scan, withhold_expected
+from ..judge.judging import answer_sources, judge_cell, parse_observations, run_judge
+from ..judge.records import FORMAT, ReferenceFailed, cache_folder, load_or_make
+from ..kernel.isolation import IsolationUnavailable, check_isolation, isolation_message
+from ..kernel.limits import LimitedKernelManager, configured
+from ..outcomes import (
+    CELL_TIMEOUT,
+    CHECK_FAILED,
+    DEAD_KERNEL,
+    NOT_GRADED,
+    NOT_RUN,
+    NOT_VERIFIED,
+    NOTEBOOK_TIMEOUT,
+    PROOF_MIME,
+    STOPPED,
+    stopped,
+)
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -70,35 +70,10 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
     )
 
 
-def is_graded_code_cell(cell: NotebookNode) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade"))
-
-
-def cell_role(cell: NotebookNode) -> str:
-    """"test" (a locked test cell), "given" (locked instructor code) or "student" (anything else).
-
-    Read after nbgrader's sanitising step: a locked cell with a grade_id has the instructor's source
-    (OverwriteCells), a duplicated cell has lost its metadata (DeduplicateIds), and a cell whose
-    grade_id is unknown to the gradebook has lost its grade_id.
-    """
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if cell.cell_type != "code" or meta.get("solution") or not meta.get("grade_id"):
-        return "student"
-    if meta.get("grade"):
-        return "test"
-    return "given" if meta.get("locked") else "student"
-
-
-def tamper_scan(source: str) -> list[str]:
-    """The lines of a student cell that use the grading machinery (empty for ordinary NumPy code)."""
-    return [line.strip() for line in source.splitlines() if SUSPICIOUS.search(line)]
-
-
 def prepare_data() -> None:
     """Make the synthetic datasets' caches now, as the grader: grading kernels cannot write them."""
-    from ..captioning.dataset import ensure_synthetic_captions, resolve_captions_dataset
-    from ..data.dataset import load_synthetic, resolve_dataset
+    from ...captioning.dataset import ensure_synthetic_captions, resolve_captions_dataset
+    from ...data.dataset import load_synthetic, resolve_dataset
 
     if resolve_dataset("auto", quiet=True) == "synthetic":
         load_synthetic()
@@ -114,26 +89,9 @@ def source_sha(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
-def _grade_id(cell: NotebookNode) -> str:
-    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
-
-
 def _error_text(cell: NotebookNode) -> str:
     errors = [o for o in cell.outputs if o.get("output_type") == "error"]
     return f"{errors[0].get('ename')}: {errors[0].get('evalue')}"[:500] if errors else ""
-
-
-def parse_observations(text) -> dict | None:
-    """The observations of a test cell from the kernel's proof (JSON text, size-bounded), or None."""
-    if not isinstance(text, str) or len(text) > MAX_OBSERVATION_BYTES:
-        return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
-        return None
-    return data
 
 
 def note_output(text: str) -> NotebookNode:
@@ -179,7 +137,8 @@ class RobustExecute(Execute):
         reason = nb.metadata.get("cs231n", {}).get("not_graded")
         if reason and self.mode == "grade":
             return self._not_graded(nb, resources, str(reason))
-        self._failure: str | None = None
+        self._failure: str | None = None  # why the run stopped early (every later cell says it)
+        self._stopped: dict | None = None  # the same as data (outcomes.stopped), for the class report
         self._deadline = None  # the notebook's clock starts at its first code cell, once the kernel is up
         self._answers = answer_sources(nb.cells)
         self.recorded: dict[str, dict] = {}  # reference mode: grade_id -> what the test cell observed
@@ -189,22 +148,31 @@ class RobustExecute(Execute):
         prepare_data()
         self._reference = self._load_reference(resources) if self.mode == "grade" else None
         nb, resources = super().preprocess(nb, resources, km)
-        nb.metadata.setdefault("cs231n", {})["isolation"] = self.isolation or {"isolation": "unknown"}
+        meta = nb.metadata.setdefault("cs231n", {})
+        meta["isolation"] = self.isolation or {"isolation": "unknown"}
+        meta.pop(STOPPED, None)
         if self._failure:
             self.log.error("%s", self._failure)
-            resources.setdefault("cs231n", {})["execution_failure"] = self._failure
+            meta[STOPPED] = self._stopped
         return nb, resources
 
     def _not_graded(self, nb, resources, reason: str):
-        """A notebook that could not be graded (``cs231n.grading.repair``): nothing runs; every code cell
+        """A notebook that could not be graded (``cs231n.grading.converters.repair``): nothing runs; every code cell
         says why, so every test scores 0 with the reason."""
         self.log.warning("not graded: %s", reason)
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = [error_output(NOT_GRADED, f"not graded: {reason}")]
                 cell.execution_count = None
-        nb.metadata.setdefault("cs231n", {})["isolation"] = {"isolation": "not run", "reason": reason}
+        meta = nb.metadata.setdefault("cs231n", {})
+        meta["isolation"] = {"isolation": "not run", "reason": reason}
+        meta.pop(STOPPED, None)
         return nb, resources
+
+    def _stop(self, outcome: str, index: int, reason: str) -> None:
+        """The run stops early at cell ``index``: every later cell is marked not run, with ``reason``."""
+        self._failure = reason
+        self._stopped = stopped(outcome, index + 1, reason)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -212,7 +180,8 @@ class RobustExecute(Execute):
         if self._deadline is None and self.notebook_timeout > 0:
             self._deadline = time.monotonic() + self.notebook_timeout
         if not self._failure and self._time_left() == 0:
-            self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out before cell {index + 1}"
+            self._stop(NOTEBOOK_TIMEOUT, index,
+                       f"the notebook's time limit ({self.notebook_timeout} s) ran out before cell {index + 1}")
         if self._failure:
             cell.outputs = [error_output(NOT_RUN, f"this cell did not run: {self._failure}")]
             cell.execution_count = None
@@ -240,13 +209,15 @@ class RobustExecute(Execute):
             if role == "test":
                 self._decide(cell, observations, judge)
             if self._time_left() == 0:
-                self._failure = f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}"
+                self._stop(NOTEBOOK_TIMEOUT, index,
+                           f"the notebook's time limit ({self.notebook_timeout} s) ran out in cell {index + 1}")
         except DeadKernelError:
-            self._failure = f"the kernel died while running cell {index + 1}"
+            self._stop(DEAD_KERNEL, index, f"the kernel died while running cell {index + 1}")
             cell.execution_count = None  # whether the dying kernel numbered this cell is down to timing
             cell.outputs.append(error_output(DEAD_KERNEL, self._failure + " (exit, crash or out of memory)"))
         except CellTimeoutError:
-            self._failure = f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)"
+            self._stop(CELL_TIMEOUT, index,
+                       f"the kernel stopped responding in cell {index + 1} (timeout, interrupt ignored)")
             cell.outputs.append(error_output(CELL_TIMEOUT, self._failure))
             self._stop_kernel()
         if self.relabel_stderr and is_graded_code_cell(cell):
@@ -315,7 +286,7 @@ class RobustExecute(Execute):
         """Grade mode: judge the test cell against the reference record. Reference mode: record it."""
         if any(o.get("output_type") == "error" for o in cell.outputs):
             if self.mode == "reference":
-                self.reference_failures.append(f"{_grade_id(cell)}: {_error_text(cell)}")
+                self.reference_failures.append(f"{grade_id(cell)}: {_error_text(cell)}")
             return
         if self.mode == "reference":
             record = {"source_sha": source_sha(cell.source), "judge": judge,
@@ -323,8 +294,8 @@ class RobustExecute(Execute):
                       "supplies": (observations or {}).get("supplies", {})}
             problem = run_judge(judge, record["observations"]) if judge else None
             if observations is None or problem:
-                self.reference_failures.append(f"{_grade_id(cell)}: {problem or 'no observations'}")
-            self.recorded[_grade_id(cell)] = record
+                self.reference_failures.append(f"{grade_id(cell)}: {problem or 'no observations'}")
+            self.recorded[grade_id(cell)] = record
             return
         problem = judge_cell(self._reference_cell(cell), observations, self._answers)
         if problem:
@@ -333,7 +304,7 @@ class RobustExecute(Execute):
     def _reference_cell(self, cell: NotebookNode) -> dict:
         if cell_role(cell) != "test":
             return {}
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         record = self._reference["cells"].get(gid)
         if record is None:
             raise ReferenceMismatch(f"test cell {gid!r} is not in the reference run of this notebook: the source "
@@ -347,8 +318,6 @@ class RobustExecute(Execute):
         """The reference record of the notebook being graded (made now if it is not cached)."""
         from nbgrader.coursedir import CourseDirectory
 
-        from .reference import cache_folder, load_or_make
-
         info = (resources or {}).get("nbgrader", {})
         assignment, notebook = info.get("assignment"), info.get("notebook")
         if not assignment or not notebook:
@@ -356,7 +325,7 @@ class RobustExecute(Execute):
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         cache = Path(self.reference_cache) if self.reference_cache else cache_folder(Path(coursedir.root))
-        return load_or_make(source, notebook, cache, log=self.log)
+        return load_or_make(source, notebook, cache, make_reference, log=self.log)
 
     def _time_left(self) -> float | None:
         """Seconds left of the notebook's time limit (None = no limit, 0 = none left)."""
@@ -386,3 +355,45 @@ class RobustExecute(Execute):
         from jupyter_core.utils import run_sync
 
         return run_sync(lambda: awaitable)()
+
+
+def make_reference(source: Path, notebook: str, log: logging.Logger | None = None, timeout: int = 300) -> dict:
+    """Run the source notebook in a grading kernel in reference mode and collect what its tests observe.
+
+    The notebook runs in a scratch copy of its assignment folder (its siblings and ``given/`` beside
+    it), with ``NBGRADER_EXECUTION=autograde`` as in grading. Returns the record: ``cells`` maps each
+    test cell's grade_id to its observations, the inputs it prepared (``supplies``), its judge block and
+    a digest of its source.
+    """
+    import nbformat
+
+    log = log or logging.getLogger("cs231n.reference")
+    source = Path(source).resolve()
+    tic = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix=f"cs231n-reference-{os.getpid()}-"))
+    saved = os.environ.get("NBGRADER_EXECUTION")
+    try:
+        work = scratch / source.name
+        shutil.copytree(source, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        nb = nbformat.read(work / f"{notebook}.ipynb", as_version=4)
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        log.info("reference run of %s/%s.ipynb ...", source.name, notebook)
+        # the instructor's own solution: sandboxed where the machine allows it, never refused for less
+        ep = RobustExecute(mode="reference", timeout=timeout, require_isolation=False)
+        ep.preprocess(nb, {"metadata": {"path": str(work)}})
+        failures = list(ep.reference_failures)
+        if ep._failure:
+            failures.insert(0, ep._failure)
+        if failures:
+            raise ReferenceFailed(f"the reference solution of {source.name}/{notebook}.ipynb fails its own tests: "
+                                  + "; ".join(failures[:5]))
+    finally:
+        if saved is None:
+            os.environ.pop("NBGRADER_EXECUTION", None)
+        else:
+            os.environ["NBGRADER_EXECUTION"] = saved
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - tic
+    log.info("reference run of %s/%s.ipynb: %d test cells in %.1f s", source.name, notebook, len(ep.recorded), seconds)
+    return {"format": FORMAT, "assignment": source.name, "notebook": notebook, "seconds": round(seconds, 2),
+            "cells": ep.recorded}

@@ -1,9 +1,9 @@
 """Readable numbers in source notebooks: round long float literals, move large expected arrays to a data file.
 
-    python -m cs231n.grading.readable assignment3/LSTM_Captioning.ipynb ...   # rewrite them in place
-    python -m cs231n.grading.readable                                       # every source notebook
+    python -m cs231n.grading.tools.readable assignment3/LSTM_Captioning.ipynb ...   # rewrite them in place
+    python -m cs231n.grading.tools.readable                                       # every source notebook
 
-What it does to each code cell (the rules ``cs231n.grading.lint`` checks, docs/AUTHORING.md):
+What it does to each code cell (the rules ``cs231n.grading.tools.lint`` checks, docs/AUTHORING.md):
 
 - every float literal with more than ``SIGNIFICANT_DIGITS`` (8) significant digits is rounded to 8
   (``%.8g``, still a float literal);
@@ -27,7 +27,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cells import BEGIN_EXPECTED, BEGIN_JUDGE, END_EXPECTED, END_JUDGE, _blocks
+from ..judge.cells import BEGIN_EXPECTED, BEGIN_JUDGE, END_EXPECTED, END_JUDGE, _blocks
 from .lint import (
     MAX_INLINE_NUMBERS,
     SIGNIFICANT_DIGITS,

@@ -1,7 +1,7 @@
 """Check the authoring conventions (docs/AUTHORING.md) on instructor source notebooks.
 
-    python -m cs231n.grading.lint                    # every assignment*/ *.ipynb under the course root
-    python -m cs231n.grading.lint path/to/nb.ipynb   # some notebooks
+    python -m cs231n.grading.tools.lint                    # every assignment*/ *.ipynb under the course root
+    python -m cs231n.grading.tools.lint path/to/nb.ipynb   # some notebooks
 
 Prints one line per problem (``file: cell N 'grade_id': message``) and exits 1 if there is any.
 """
@@ -147,14 +147,14 @@ def readability_problems(source: str) -> list[str]:
     """What makes a code cell's numbers hard to read (docs/AUTHORING.md, "Expected values"): float literals
     with more than SIGNIFICANT_DIGITS digits, and expected arrays of more than MAX_INLINE_NUMBERS numbers
     written inline."""
-    from .cells import CellFormatError, _blocks
+    from ..judge.cells import CellFormatError, _blocks
 
     problems = []
     long = long_floats(source)
     if long:
         line, _, text = long[0]
         problems.append(f"{len(long)} float literal(s) with more than {SIGNIFICANT_DIGITS} significant digits "
-                        f"(first: line {line}, {text}): python -m cs231n.grading.readable rounds them")
+                        f"(first: line {line}, {text}): python -m cs231n.grading.tools.readable rounds them")
     try:
         blocks = list(_blocks(source, "### BEGIN EXPECTED", "### END EXPECTED"))
     except CellFormatError:
@@ -162,7 +162,7 @@ def readability_problems(source: str) -> list[str]:
     for start, _, block in blocks:
         for line, count in large_array_literals("\n".join(block)):
             problems.append(f"line {start + 1 + line}: an expected array of {count} numbers written inline (at most "
-                            f"{MAX_INLINE_NUMBERS}): python -m cs231n.grading.readable moves it to expected/")
+                            f"{MAX_INLINE_NUMBERS}): python -m cs231n.grading.tools.readable moves it to expected/")
     return problems
 
 
@@ -231,7 +231,7 @@ EXPECTED_ARG = {"array": (2, "expected"), "value": (2, "expected"), "equal": (2,
 def expected_names(cells: list[dict]) -> set[str]:
     """Names bound in ``### BEGIN EXPECTED`` blocks anywhere in the notebook, and names bound to numerical
     gradients (computed from the student's own code, nothing to withhold)."""
-    from .cells import CellFormatError, _blocks, bound_by
+    from ..judge.cells import CellFormatError, _blocks, bound_by
 
     names: set[str] = set()
     for cell in cells:
@@ -271,7 +271,7 @@ def unwithheld_expected(tree: ast.AST, allowed: set[str]) -> list[str]:
 def trusted_test_problems(source: str, hidden: bool, helpers: set[str] = frozenset(),
                           expected: set[str] | None = None) -> list[str]:
     """What breaks the trusted-grading rules in a test cell (docs/AUTHORING.md, "Tests")."""
-    from .cells import CellFormatError, split_judge
+    from ..judge.cells import CellFormatError, split_judge
 
     try:
         kernel, judge = split_judge(source)

@@ -1,11 +1,69 @@
-"""Progress lines and the final report of a class grading round (text, CSV and JSON)."""
+"""What a class grading round found, per submission and in all: progress lines and the final report
+(text, CSV and JSON)."""
 
 import csv
 import json
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .parallel import ClassReport, SubmissionResult
+
+@dataclass
+class SubmissionResult:
+    """What happened to one student's submission.
+
+    status: "graded", "failed", "skipped" (unchanged since the last grading) or "not graded" (the run
+    was interrupted first);
+    problems: what needs the instructor's attention, each "<kind>: <detail>" with kind one of
+    timeout, dead kernel, not graded (a notebook missing or unreadable), repaired, nbgrader error.
+    """
+
+    student: str
+    status: str
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    attempts: int = 0
+    log: str = ""
+    worker: str = ""
+    score: float | None = None
+    max_score: float | None = None
+    isolation: str = ""  # what the grading kernels had: "full", or "partial: <reason>" per notebook
+    files: dict[str, bytes] | None = None  # shipped results: course-relative path -> content
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status == "failed" or bool(self.problems)
+
+    def as_row(self) -> dict:
+        row = asdict(self)
+        row.pop("log")
+        row.pop("files")
+        row["problems"] = "; ".join(self.problems)
+        row["needs_attention"] = self.needs_attention
+        return row
+
+
+@dataclass
+class ClassReport:
+    """The outcome of a class grading round."""
+
+    assignment: str
+    results: list[SubmissionResult]
+    seconds: float
+    workers: int
+    backend: str
+    interrupted: bool = False
+
+    @property
+    def needs_attention(self) -> list[SubmissionResult]:
+        return [r for r in self.results if r.needs_attention]
+
+    def counts(self) -> dict[str, int]:
+        out = {"graded": 0, "failed": 0, "skipped": 0, "not graded": 0}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
 
 COLUMNS = ["student", "status", "score", "max_score", "seconds", "attempts", "needs_attention", "problems", "isolation",
            "worker"]

@@ -6,7 +6,7 @@ answer cell could therefore try to make a failing test pass without fixing the c
 transformer that rewrites later cells to ``pass``, swallow exceptions with ``set_custom_exc``,
 ``sys.excepthook`` or event callbacks, and so on.
 
-``GuardedKernel`` is started instead of the stock kernel (``python -m cs231n.grading.guard -f
+``GuardedKernel`` is started instead of the stock kernel (``python -m cs231n.grading.kernel.guard -f
 CONNECTION_FILE``, see ``LimitedKernelManager``). ``RobustExecute`` tells it the role of each cell in
 the execute request's metadata (``{"cs231n": {"role": "test" | "given" | "student", "nonce": ...}}``);
 the roles come from nbgrader's cell metadata after nbgrader has restored the locked cells, so a
@@ -42,7 +42,7 @@ import types
 
 from ipykernel.ipkernel import IPythonKernel
 
-PROOF_MIME = "application/vnd.cs231n.test-proof+json"
+from ..outcomes import PROOF_MIME
 
 #: Modules imported and snapshotted when the kernel starts, before any notebook code runs.
 PROTECTED_MODULES = (

@@ -4,16 +4,15 @@ Used by ``make demo`` (``python -m cs231n.demo``) and by the pipeline tests. Eve
 nbgrader command line in the course folder, exactly as an instructor would.
 """
 
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..coordinator.parallel import LocalPool, Options, grade_class, nbgrader_env
+from ..judge.records import with_siblings
 from .attacks import Attack, load_attacks
 from .simulate import Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
 
@@ -22,7 +21,7 @@ COURSE_FILES = ("nbgrader_config.py",)
 
 def repo_root() -> Path:
     """The course repository this package was installed from (it holds nbgrader_config.py)."""
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[3]  # this is <repository>/cs231n/grading/tools/course.py
     if not (here / "nbgrader_config.py").exists():
         raise FileNotFoundError(f"no nbgrader_config.py in {here}: run from a clone of the course kit")
     return here
@@ -30,26 +29,6 @@ def repo_root() -> Path:
 
 def assignments_with_notebooks(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("assignment*") if p.is_dir() and any(p.glob("*.ipynb")))
-
-
-LOADS_SIBLING = re.compile(r"""(?:load|from)_notebook\(\s*["']([\w.-]+)\.ipynb["']""")
-
-
-def with_siblings(folder: Path, names: list[str]) -> set[str]:
-    """The notebooks ``names`` of an assignment folder plus every sibling they load with
-    ``load_notebook("X.ipynb")`` or ``from_notebook("X.ipynb", ...)``, directly or through another
-    sibling (names without .ipynb)."""
-    keep, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        path = folder / f"{name}.ipynb"
-        if name in keep or not path.is_file():
-            continue
-        keep.add(name)
-        cells = json.loads(path.read_text()).get("cells", [])
-        source = "\n".join("".join(c.get("source", "")) for c in cells)
-        todo += LOADS_SIBLING.findall(source)
-    return keep
 
 
 def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: list[str] | None = None) -> Path:
@@ -75,15 +54,6 @@ def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: li
     if (root / "grading").is_dir():
         shutil.copytree(root / "grading", dest / "grading")
     return dest
-
-
-def nbgrader_env() -> dict[str, str]:
-    """The environment for nbgrader commands: this interpreter's bin folder first on PATH (nbgrader
-    runs `alembic` and kernels from PATH), and no NBGRADER_EXECUTION inherited from a notebook."""
-    bindir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
-    env.pop("NBGRADER_EXECUTION", None)
-    return env
 
 
 def nbgrader(course: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
@@ -120,7 +90,7 @@ def submit(course: Path, assignment: str, student: str, notebooks: dict[str, dic
 @dataclass
 class Student:
     """A simulated student: which mutants (classic bugs) they made; None = untouched release; or an
-    attack (``cs231n.grading.attacks``) on one notebook, the reference answers in the others."""
+    attack (``cs231n.grading.tools.attacks``) on one notebook, the reference answers in the others."""
 
     name: str
     mutants: list[Mutant] | None = field(default_factory=list)
@@ -227,32 +197,9 @@ def submit_class(course: Path, assignment: str, students: list[Student]) -> None
         submit(course, assignment, s.name, s.notebooks(release, answers))
 
 
-@dataclass
-class GradingRun:
-    student: str
-    seconds: float
-    returncode: int
-    log: str
-
-
-def autograde(course: Path, assignment: str, students: list[str], progress=print) -> list[GradingRun]:
-    """Autograde each student in turn (one nbgrader process each), reporting progress."""
-    runs = []
-    for i, student in enumerate(students, 1):
-        progress(f"  autograding {assignment} for {student} ({i}/{len(students)}) ...")
-        tic = time.perf_counter()
-        res = nbgrader(course, "autograde", assignment, "--student", student, "--force")
-        runs.append(GradingRun(student, time.perf_counter() - tic, res.returncode, res.stdout + res.stderr))
-        status = "ok" if res.returncode == 0 else f"nbgrader exited {res.returncode}"
-        progress(f"    done in {runs[-1].seconds:.1f} s ({status})")
-    return runs
-
-
 def autograde_parallel(course: Path, assignment: str, workers: int = 2, progress=print):
     """Autograde every submitted student with ``workers`` nbgrader processes at once
     (``cs231n.grade``); returns its ClassReport."""
-    from .parallel import LocalPool, Options, grade_class
-
     pool = LocalPool(workers)
     try:
         return grade_class(course, assignment, Options(force=True, threads_per_kernel=max(1, (os.cpu_count() or 1)

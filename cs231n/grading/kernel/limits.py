@@ -3,7 +3,7 @@
 ``LimitedKernelManager`` starts each grading kernel through this module, which lowers the kernel's
 own limits before it becomes the kernel::
 
-    python -m cs231n.grading.limits --memory-mb 6144 --cpu-seconds 1800 -- <kernel command ...>
+    python -m cs231n.grading.kernel.limits --memory-mb 6144 --cpu-seconds 1800 -- <kernel command ...>
 
 - memory (RLIMIT_AS): a submission that allocates too much gets a ``MemoryError`` in its cell instead of
   exhausting the grading machine;
@@ -14,9 +14,9 @@ BLAS libraries in the kernel use ``CS231N_KERNEL_THREADS`` threads (default 1): 
 kernels side by side, and BLAS threads that spin against each other make a loaded machine crawl.
 Where ``resource`` is missing (Windows) the kernel starts without limits.
 
-The launcher also isolates the kernel (``cs231n.grading.sandbox``: a working directory with the
+The launcher also isolates the kernel (``cs231n.grading.kernel.sandbox``: a working directory with the
 submission only, no network, no view of the course's files; ``CS231N_SANDBOX=0`` turns it off) and
-starts the grading kernel (``cs231n.grading.guard``), which hands the checks' observations to the grader.
+starts the grading kernel (``cs231n.grading.kernel.guard``), which hands the checks' observations to the grader.
 Sandboxed kernels talk to nbgrader through Unix sockets in a private kernel folder.
 """
 
@@ -112,12 +112,12 @@ def die_with_parent() -> None:
 
 def package_repository() -> Path:
     """The folder the cs231n package was installed from (a clone of the course kit, sources included)."""
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]  # this is <repository>/cs231n/grading/kernel/limits.py
 
 
 def data_folders() -> list[str]:
     """Folders a notebook may read data from (kept readable in the sandbox)."""
-    from ..data.paths import cifar10_dir, data_dir
+    from ...data.paths import cifar10_dir, data_dir
 
     out = [str(data_dir()), str(cifar10_dir())]
     coco = os.environ.get("CS231N_COCO_DIR", "").strip()
@@ -163,12 +163,12 @@ class LimitedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         if "ipykernel_launcher" in cmd:
-            cmd[cmd.index("ipykernel_launcher")] = "cs231n.grading.guard"
+            cmd[cmd.index("ipykernel_launcher")] = "cs231n.grading.kernel.guard"
         if cmd and os.path.basename(cmd[0]).startswith("python") and "-I" not in cmd[1:2]:
             cmd.insert(1, "-I")  # isolated mode: no PYTHON* variables, no user site-packages
         memory = configured("CS231N_KERNEL_MEMORY_MB", DEFAULT_MEMORY_MB)
         cpu = configured("CS231N_KERNEL_CPU_SECONDS", DEFAULT_CPU_SECONDS)
-        launcher = [sys.executable, "-I", "-m", "cs231n.grading.limits",
+        launcher = [sys.executable, "-I", "-m", "cs231n.grading.kernel.limits",
                     "--memory-mb", str(memory), "--cpu-seconds", str(cpu)]
         if self.sandboxed:
             from .sandbox import hidden_paths
@@ -208,10 +208,10 @@ def main(argv: list[str]) -> None:
         elif flag == "--user":
             user = value
         else:
-            sys.exit(f"cs231n.grading.limits: unknown option {flag}")
+            sys.exit(f"cs231n.grading.kernel.limits: unknown option {flag}")
     cmd = argv[1:]
     if not cmd:
-        sys.exit("usage: python -m cs231n.grading.limits [--memory-mb N] [--cpu-seconds N] [--sandbox DIR "
+        sys.exit("usage: python -m cs231n.grading.kernel.limits [--memory-mb N] [--cpu-seconds N] [--sandbox DIR "
                  "[--hide PATH ...] [--keep PATH ...] [--user NAME]] -- COMMAND ...")
     if sandbox:
         from .sandbox import isolate
@@ -219,7 +219,7 @@ def main(argv: list[str]) -> None:
         info = isolate(sandbox, hide, keep, user=user)
         os.environ["CS231N_SANDBOX"] = info["isolation"]
         if info["isolation"] != "full":
-            print(f"cs231n.grading.limits: partial isolation: {info['reason']}", file=sys.stderr)
+            print(f"cs231n.grading.kernel.limits: partial isolation: {info['reason']}", file=sys.stderr)
     apply_limits(memory, cpu)
     threads = str(configured("CS231N_KERNEL_THREADS", 1))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

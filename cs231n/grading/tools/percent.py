@@ -19,7 +19,7 @@ module, which keeps the nbgrader metadata in one readable header line per cell::
 
 Roles: ``md`` and ``code`` (given, locked), ``answer`` (autograded code answer), ``test`` (locked
 test cell with points), ``manual`` (manually graded Markdown answer), ``task`` (manually graded
-Markdown task). ``python -m cs231n.grading.percent to-ipynb FILE.py OUT.ipynb`` and
+Markdown task). ``python -m cs231n.grading.tools.percent to-ipynb FILE.py OUT.ipynb`` and
 ``to-text NB.ipynb OUT.py`` convert both ways.
 """
 

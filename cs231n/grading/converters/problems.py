@@ -1,4 +1,4 @@
-"""The problems found in a notebook (``cs231n.grading.repair``) as the gradebook's comments.
+"""The problems found in a notebook (``cs231n.grading.converters.repair``) as the gradebook's comments.
 
 ``RecordProblems`` runs after nbgrader's ``SaveAutoGrades``: it writes the notebook's problems (an
 unreadable or missing notebook, instructor cells put back) into the automatic comment of each of the

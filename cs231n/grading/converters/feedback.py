@@ -11,7 +11,7 @@ grading kernel had (recorded by ``RobustExecute`` in the notebook's metadata).
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_GRADED, NOT_RUN
+from ..outcomes import CHECK_FAILED, NEVER_RAN, NOT_IMPLEMENTED
 
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 
@@ -30,11 +30,11 @@ def verdict(cell: NotebookNode) -> str:
     if not errors:
         return "Hidden tests: passed."
     ename = errors[0].get("ename", "Error")
-    if ename in ("NotImplementedError", "NotAttempted"):
+    if ename in NOT_IMPLEMENTED:
         return "Hidden tests: failed (the function is not implemented yet)."
-    if ename in (NOT_RUN, DEAD_KERNEL, CELL_TIMEOUT, NOT_GRADED):
+    if ename in NEVER_RAN:
         return f"Hidden tests: not run ({ename})."
-    if ename == "CheckFailed":
+    if ename == CHECK_FAILED:
         message = str(errors[0].get("evalue", "")).strip().splitlines()
         if message:
             return f"Hidden tests: failed: {message[0][:240]}"

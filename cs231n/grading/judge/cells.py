@@ -1,9 +1,10 @@
-"""Reading instructor cells: judge and expected-value blocks, and functions in answer cells.
+"""Reading notebook cells: their roles, judge and expected-value blocks, functions in answer cells, and
+student code that reaches for the grading machinery.
 
 A test cell may hold *judge blocks*, code between ``### BEGIN JUDGE`` and ``### END JUDGE`` lines at
 the left margin. In a student's notebook they run in place; while grading, the grader strips them from
 the code the student's kernel receives and runs them itself over the cell's observations
-(``cs231n.grading.judging``).
+(``cs231n.grading.judge.judging``).
 
 Visible test cells and given cells keep the expected values of visible checks between
 ``### BEGIN EXPECTED`` and ``### END EXPECTED``. In a student's notebook they run in place (instant
@@ -19,6 +20,16 @@ END_JUDGE = "### END JUDGE"
 BEGIN_EXPECTED = "### BEGIN EXPECTED"
 END_EXPECTED = "### END EXPECTED"
 _MAGIC = re.compile(r"^\s*[%!]")
+
+#: Code in student cells that reaches for the grading machinery rather than computing an answer.
+SUSPICIOUS = re.compile(
+    r"get_ipython|__builtins__|\bbuiltins\b|sys\.(settrace|setprofile|excepthook|displayhook|modules|_getframe|exit)"
+    r"|os\._exit|\bctypes\b|\bgc\.|\bf_(lineno|trace|locals|globals|back|code)\b|__del__|set_custom_exc"
+    r"|input_transformers|ast_transformers|events\.register|__import__|\bimportlib\b|\bsetattr\s*\("
+    r"|\b(np|numpy|checks|cs231n)\.[\w.]+\s*=[^=]|gradebook|\bsource/|\bsignal\."
+    r"|\binspect\b|\b_getframe\b|\btb_frame\b|\bvars\s*\([^)]*\)\s*\[[^]]*\]\s*=[^=]|__dict__\s*\["
+    r"|\bnp\.ndarray\s*\)|\bndarray\s*\)\s*:|__array_ufunc__|__array_function__|__array_finalize__"
+    r"|__array_wrap__|\bsite-packages\b|\.pth\b|\.ipython\b|\bthreading\b|\bos\.(fork|setuid|chmod|chown)")
 
 
 class CellFormatError(ValueError):
@@ -135,3 +146,32 @@ def withhold_expected(source: str) -> tuple[str, list[str]]:
                        if names else ""] + [""] * (end - start)
         lines[start:end + 1] = replacement
     return "\n".join(lines), withheld
+
+
+def is_graded_code_cell(cell: dict) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade"))
+
+
+def cell_role(cell: dict) -> str:
+    """"test" (a locked test cell), "given" (locked instructor code) or "student" (anything else).
+
+    Read after nbgrader's sanitising step: a locked cell with a grade_id has the instructor's source
+    (OverwriteCells), a duplicated cell has lost its metadata (DeduplicateIds), and a cell whose
+    grade_id is unknown to the gradebook has lost its grade_id.
+    """
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code" or meta.get("solution") or not meta.get("grade_id"):
+        return "student"
+    if meta.get("grade"):
+        return "test"
+    return "given" if meta.get("locked") else "student"
+
+
+def grade_id(cell: dict) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+
+
+def tamper_scan(source: str) -> list[str]:
+    """The lines of a student cell that use the grading machinery (empty for ordinary NumPy code)."""
+    return [line.strip() for line in source.splitlines() if SUSPICIOUS.search(line)]

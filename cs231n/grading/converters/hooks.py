@@ -21,7 +21,7 @@ def _locate(path: Path) -> tuple[Path, str, str] | None:
 def prepare_submission(assignment=None, student=None, notebooks=(), **_):
     """Pre-convert hook of ``nbgrader autograde``, run before any notebook of a submission is graded.
 
-    1. Makes every notebook of the assignment gradable on its own (``cs231n.grading.repair``): an
+    1. Makes every notebook of the assignment gradable on its own (``cs231n.grading.converters.repair``): an
        unreadable, missing or renamed notebook is replaced by the release marked *not graded* (0 points,
        with the reason), deleted or renamed instructor cells are put back; nbgrader's list of the
        submission's notebooks (``notebooks``, changed in place) then holds exactly the assignment's.

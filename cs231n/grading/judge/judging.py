@@ -2,7 +2,7 @@
 
 The grading kernel runs a test cell's checks on the student's code and hands out what they observed
 (plain data, ``cs231n.plaindata``). ``judge_cell`` compares those observations with the ones the
-reference solution produced for the same cell in a trusted run (``cs231n.grading.reference``):
+reference solution produced for the same cell in a trusted run (``cs231n.grading.coordinator.reference``):
 
 - the same observations, by name and in order (a test that stopped early, or observed other things,
   fails);
@@ -15,14 +15,19 @@ reference solution produced for the same cell in a trusted run (``cs231n.grading
 """
 
 import builtins
+import json
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .. import checks, verdicts
-from ..plaindata import from_plain
+from ... import checks, verdicts
+from ...plaindata import from_plain
 from .cells import function_tree
+
+#: Largest observation text a test cell may hand to the grader (bytes of JSON).
+MAX_OBSERVATION_BYTES = 64 * 1024 * 1024
+
 
 SOURCE_RULES = frozenset({"no_loops", "not_using"})
 
@@ -141,3 +146,15 @@ def answer_sources(cells: Iterable[dict]) -> list[str]:
             out.append("".join(src) if isinstance(src, list) else src)
     return out
 
+
+def parse_observations(text) -> dict | None:
+    """The observations of a test cell from the kernel's proof (JSON text, size-bounded), or None."""
+    if not isinstance(text, str) or len(text) > MAX_OBSERVATION_BYTES:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
+        return None
+    return data

@@ -38,7 +38,7 @@ def check_isolation(required: bool) -> dict:
         if configured("CS231N_SANDBOX", 1) == 0:
             _probed = {"isolation": "none", "reason": "the sandbox is switched off (CS231N_SANDBOX=0)"}
         else:
-            args = [sys.executable, "-I", "-m", "cs231n.grading.limits", "--probe"]
+            args = [sys.executable, "-I", "-m", "cs231n.grading.kernel.limits", "--probe"]
             user = os.environ.get("CS231N_KERNEL_USER", "").strip()
             res = subprocess.run(args + ([user] if user else []), capture_output=True, text=True, timeout=60)
             try:

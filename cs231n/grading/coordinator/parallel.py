@@ -3,7 +3,7 @@
 The coordinator (``grade_class``) lists the submitted students, keeps those that nbgrader itself would
 grade (everything with ``force``; otherwise submissions never graded or submitted again since), and
 hands them one at a time to a pool of workers: threads that each run ``nbgrader autograde A --student
-S`` in a subprocess (``LocalPool``), or tasks on a Dask cluster (``cs231n.grading.cluster``). Every
+S`` in a subprocess (``LocalPool``), or tasks on a Dask cluster (``cs231n.grading.coordinator.cluster``). Every
 worker writes straight into the course gradebook, so scores, comments and manual grades end up exactly
 as a serial ``nbgrader autograde`` leaves them:
 
@@ -15,7 +15,7 @@ as a serial ``nbgrader autograde`` leaves them:
 Each submission runs under limits: ``submission_timeout`` (wall time of the whole nbgrader process,
 which is killed with its kernels; the student is reported as "timeout" and graded again next time),
 ``notebook_timeout`` (``RobustExecute.notebook_timeout``), ``memory_mb`` and ``cpu_seconds`` (the
-kernel's limits, ``cs231n.grading.limits``).
+kernel's limits, ``cs231n.grading.kernel.limits``).
 """
 
 import json
@@ -25,11 +25,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .outcomes import CELL_TIMEOUT, DEAD_KERNEL, NOT_RUN
+from ..outcomes import STOPPED, stop_problem
+from .gradebook import assignment_notebooks, fill_scores, resolve_db_url
 from .procs import run_nbgrader, start_fork_server, without_noise
+from .report import ClassReport, SubmissionResult, last_seconds, progress_line
 
 SUBMITTED, AUTOGRADED, FEEDBACK = "submitted", "autograded", "feedback"
 LOCKED = "database is locked"
@@ -52,41 +54,6 @@ class Options:
     ship_files: bool = False             # send submissions to the workers and their results back
     allow_unisolated: bool = False       # grade even where kernels cannot be fully isolated
     extra_args: list[str] = field(default_factory=list)  # more nbgrader options, e.g. --Execute.timeout=60
-
-
-@dataclass
-class SubmissionResult:
-    """What happened to one student's submission.
-
-    status: "graded", "failed", "skipped" (unchanged since the last grading) or "not graded" (the run
-    was interrupted first);
-    problems: what needs the instructor's attention, each "<kind>: <detail>" with kind one of
-    timeout, dead kernel, not graded (a notebook missing or unreadable), repaired, nbgrader error.
-    """
-
-    student: str
-    status: str
-    seconds: float = 0.0
-    problems: list[str] = field(default_factory=list)
-    attempts: int = 0
-    log: str = ""
-    worker: str = ""
-    score: float | None = None
-    max_score: float | None = None
-    isolation: str = ""  # what the grading kernels had: "full", or "partial: <reason>" per notebook
-    files: dict[str, bytes] | None = None  # shipped results: course-relative path -> content
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.status == "failed" or bool(self.problems)
-
-    def as_row(self) -> dict:
-        row = asdict(self)
-        row.pop("log")
-        row.pop("files")
-        row["problems"] = "; ".join(self.problems)
-        row["needs_attention"] = self.needs_attention
-        return row
 
 
 def submitted_students(course: Path, assignment: str) -> list[str]:
@@ -152,8 +119,9 @@ def isolation_of(folder: Path) -> str:
 
 
 def execution_problems(folder: Path) -> list[str]:
-    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks, and
-    the problems ``cs231n.grading.repair`` found (a notebook not graded, instructor cells put back)."""
+    """Dead kernels and timeouts that ``RobustExecute`` recorded in a student's autograded notebooks
+    (``metadata.cs231n.stopped``, see ``outcomes``), and the problems ``cs231n.grading.converters.repair`` found (a
+    notebook not graded, instructor cells put back)."""
     problems: list[str] = []
     for path in sorted(Path(folder).glob("*.ipynb")):
         try:
@@ -165,24 +133,18 @@ def execution_problems(folder: Path) -> list[str]:
             problems.append(f"not graded: {path.name}: {meta['not_graded']}")
         else:
             problems += [f"repaired: {path.name}: {p}" for p in meta.get("problems", [])]
-        for i, cell in enumerate(nb.get("cells", []), 1):
-            for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-                ename = out.get("ename") if out.get("output_type") == "error" else None
-                problem = None
-                if ename == DEAD_KERNEL:
-                    problem = f"dead kernel: {path.name} cell {i}"
-                elif ename == CELL_TIMEOUT:
-                    problem = f"timeout: {path.name} cell {i}"
-                elif ename == NOT_RUN and "time limit" in out.get("evalue", ""):
-                    problem = f"timeout: {path.name} ran out of its notebook time limit"
-                if problem and problem not in problems:
-                    problems.append(problem)
+        problem = stop_problem(meta.get(STOPPED), path.name)
+        if problem and problem not in problems:
+            problems.append(problem)
     return problems
 
 
-def nbgrader_env(options: Options) -> dict[str, str]:
-    """The environment of a worker's nbgrader process: the kit's limits and thread counts."""
-    bindir = str(Path(sys.executable).parent)  # nbgrader runs kernels from PATH
+def nbgrader_env(options: Options | None = None) -> dict[str, str]:
+    """The environment of an nbgrader process: this interpreter's bin folder first on PATH (nbgrader
+    runs `alembic` and kernels from PATH), no NBGRADER_EXECUTION inherited from a notebook, and the
+    kit's limits and thread counts from ``options`` (none given: nbgrader's and the kit's defaults)."""
+    options = options or Options()
+    bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("NBGRADER_EXECUTION", None)
     # Dask's nannies set this for their workers; NumPy code with large temporaries (most notebooks) runs
@@ -195,7 +157,7 @@ def nbgrader_env(options: Options) -> dict[str, str]:
     if options.notebook_timeout is not None:
         env["CS231N_NOTEBOOK_SECONDS"] = str(options.notebook_timeout)
     if options.threads_per_kernel:
-        # the kernel launcher (cs231n.grading.limits) sets the kernel's BLAS threads from this variable
+        # the kernel launcher (cs231n.grading.kernel.limits) sets the kernel's BLAS threads from this variable
         env["CS231N_KERNEL_THREADS"] = str(options.threads_per_kernel)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(options.threads_per_kernel))
@@ -265,7 +227,7 @@ def grade_submission(course: str | Path, assignment: str, student: str, options:
         options = replace(options, force=True)  # this copy's earlier results say nothing: grade it
     result = SubmissionResult(student, "graded", worker=f"{socket.gethostname()}:{os.getpid()}")
     # notebooks missing or unreadable are replaced before grading by the course's pre-convert hook
-    # (cs231n.grading.repair); the reasons come back from the autograded notebooks (execution_problems)
+    # (cs231n.grading.converters.repair); the reasons come back from the autograded notebooks (execution_problems)
     env = nbgrader_env(options)
     logs = []
     tic = time.perf_counter()
@@ -347,70 +309,6 @@ class LocalPool:
         pass
 
 
-def resolve_db_url(course: Path, db_url: str | None = None) -> str:
-    """The gradebook URL: ``db_url`` if given, else the course's nbgrader configuration's
-    ``CourseDirectory.db_url`` (by default ``sqlite:///<course>/gradebook.db``)."""
-    if db_url:
-        return db_url
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course = Path(course).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    url = config.get("CourseDirectory", {}).get("db_url")
-    if url:
-        return url
-    return CourseDirectory(root=str(course)).db_url
-
-
-def assignment_notebooks(db_url: str, assignment: str) -> list[str]:
-    """The assignment's notebook names as the gradebook knows them (``generate_assignment`` must have
-    run); raises ``LookupError`` if the assignment is not in the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
-        except MissingEntry:
-            raise LookupError(f"assignment {assignment!r} is not in the gradebook {db_url}: "
-                              "run `nbgrader generate_assignment` first") from None
-
-
-def fill_scores(db_url: str, assignment: str, results: list[SubmissionResult]) -> None:
-    """Read each graded student's total score and maximum from the gradebook into the results."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        for r in results:
-            try:
-                sub = gb.find_submission(assignment, r.student)
-            except MissingEntry:
-                continue
-            r.score, r.max_score = float(sub.score), float(sub.max_score)
-
-
-@dataclass
-class ClassReport:
-    """The outcome of a class grading round."""
-
-    assignment: str
-    results: list[SubmissionResult]
-    seconds: float
-    workers: int
-    backend: str
-    interrupted: bool = False
-
-    @property
-    def needs_attention(self) -> list[SubmissionResult]:
-        return [r for r in self.results if r.needs_attention]
-
-    def counts(self) -> dict[str, int]:
-        out = {"graded": 0, "failed": 0, "skipped": 0, "not graded": 0}
-        for r in self.results:
-            out[r.status] = out.get(r.status, 0) + 1
-        return out
-
-
 def grade_class(course: Path, assignment: str, options: Options, pool=None, students: list[str] | None = None,
                 progress: Callable[[str], None] = print, report_dir: Path | None = None) -> ClassReport:
     """Autograde every (changed) submission of ``assignment`` with ``pool``'s workers.
@@ -423,16 +321,15 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     - report_dir: where the last grading report is (default: the course); its times set the order
     Returns: a ``ClassReport``, scores filled in from the gradebook.
     """
-    from .isolation import check_isolation
+    from ..kernel.isolation import check_isolation
     from .reference import make_all
-    from .report import last_seconds, progress_line
 
     course = Path(course).resolve()
     pool = pool or LocalPool(1)
     if isinstance(pool, LocalPool) and options.fork:
         start_fork_server()  # its imports overlap with the coordinator's own reading of the gradebook
     check_isolation(not options.allow_unisolated)
-    from ..data.paths import check_settings
+    from ...data.paths import check_settings
 
     check_settings()  # a data setting that cannot be honoured stops grading before it starts
     options.db_url = resolve_db_url(course, options.db_url)
@@ -467,7 +364,7 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
                 shutil.rmtree(course / AUTOGRADED / student / assignment, ignore_errors=True)
                 results.append(SubmissionResult(student, "not graded", problems=["not graded: interrupted"]))
     elapsed = time.perf_counter() - tic
-    from .limits import remove_stale
+    from ..kernel.limits import remove_stale
 
     remove_stale()  # folders of grading runs that were killed (an interruption, a timeout)
     fill_scores(options.db_url, assignment, [r for r in results if r.status != "not graded"])

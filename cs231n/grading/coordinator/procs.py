@@ -108,8 +108,9 @@ def run_limited(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float |
         ACTIVE.discard(proc.pid)
 
 
-PRELOAD = ["nbgrader.apps.nbgraderapp", "nbgrader.converters", "nbconvert.exporters", "cs231n.grading.execute",
-           "cs231n.grading.feedback", "cs231n.grading.hooks", "sqlalchemy"]
+PRELOAD = ["nbgrader.apps.nbgraderapp", "nbgrader.converters", "nbconvert.exporters",
+           "cs231n.grading.converters.execute", "cs231n.grading.converters.feedback",
+           "cs231n.grading.converters.hooks", "sqlalchemy"]
 _context = None
 
 

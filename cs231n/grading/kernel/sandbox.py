@@ -1,6 +1,6 @@
 """Isolation of a grading kernel from the grading machine (Linux namespaces, an unprivileged uid).
 
-The kernel launcher (``python -I -m cs231n.grading.limits``) calls ``isolate`` just before it becomes
+The kernel launcher (``python -I -m cs231n.grading.kernel.limits``) calls ``isolate`` just before it becomes
 the kernel. ``isolate`` gives the kernel:
 
 - **a read-only machine**: every file system it can see is mounted read-only in its own mount
@@ -22,7 +22,7 @@ the kernel. ``isolate`` gives the kernel:
 
 ``isolate`` uses ``unshare(2)`` directly when the launcher has CAP_SYS_ADMIN (root on a course server
 or in a container), else an unprivileged user namespace where the system allows them. ``probe`` says in
-advance what this machine allows; ``cs231n.grading.execute`` refuses to grade without full isolation
+advance what this machine allows; ``cs231n.grading.converters.execute`` refuses to grade without full isolation
 unless the instructor opts out (``RobustExecute.require_isolation = False``), and records what each
 kernel had. docs/GRADING_SECURITY.md describes the guarantees and what remains out of scope.
 """
@@ -284,7 +284,7 @@ def isolate(kernel_dir: str, hide: list[str], keep: list[str] | None = None, net
         return info
     _become_init_child()
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    package = str(Path(__file__).resolve().parents[1])
+    package = str(Path(__file__).resolve().parents[2])  # the cs231n package (this is cs231n/grading/kernel/)
     wanted = [str(kdir), sys.prefix, sys.exec_prefix, sys.base_prefix, package, *(keep or [])]
     kept = {k: os.open(k, os.O_RDONLY | os.O_DIRECTORY) for k in sorted(set(wanted), key=len) if os.path.isdir(k)}
     covered = _cover(hide)

@@ -1,6 +1,6 @@
 """Grading workers on a Dask distributed cluster: a local one, or a real one at a scheduler address.
 
-Each task is ``cs231n.grading.parallel.grade_submission`` for one student: it runs nbgrader on the
+Each task is ``cs231n.grading.coordinator.parallel.grade_submission`` for one student: it runs nbgrader on the
 worker, in the course folder at the same path (a shared file system) or at ``worker_course``, and
 writes straight into the gradebook (PostgreSQL for a real cluster). Workers need the course files
 and the same Python environment, nothing else.
@@ -8,7 +8,7 @@ and the same Python environment, nothing else.
 
 from collections.abc import Callable, Iterable, Iterator
 
-from .parallel import SubmissionResult
+from .report import SubmissionResult
 
 
 class DaskPool:

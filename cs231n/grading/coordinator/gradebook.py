@@ -1,0 +1,47 @@
+"""The course gradebook as the class coordinator reads it: its URL, an assignment's notebooks, scores."""
+
+from pathlib import Path
+
+from .report import SubmissionResult
+
+
+def resolve_db_url(course: Path, db_url: str | None = None) -> str:
+    """The gradebook URL: ``db_url`` if given, else the course's nbgrader configuration's
+    ``CourseDirectory.db_url`` (by default ``sqlite:///<course>/gradebook.db``)."""
+    if db_url:
+        return db_url
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = Path(course).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    url = config.get("CourseDirectory", {}).get("db_url")
+    if url:
+        return url
+    return CourseDirectory(root=str(course)).db_url
+
+
+def assignment_notebooks(db_url: str, assignment: str) -> list[str]:
+    """The assignment's notebook names as the gradebook knows them (``generate_assignment`` must have
+    run); raises ``LookupError`` if the assignment is not in the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+        except MissingEntry:
+            raise LookupError(f"assignment {assignment!r} is not in the gradebook {db_url}: "
+                              "run `nbgrader generate_assignment` first") from None
+
+
+def fill_scores(db_url: str, assignment: str, results: list[SubmissionResult]) -> None:
+    """Read each graded student's total score and maximum from the gradebook into the results."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        for r in results:
+            try:
+                sub = gb.find_submission(assignment, r.student)
+            except MissingEntry:
+                continue
+            r.score, r.max_score = float(sub.score), float(sub.max_score)
