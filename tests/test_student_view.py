@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 from cs231n.grading.tools import course as C
 
 ROOT = Path(__file__).resolve().parents[1]
-KIT_FRAMES = re.compile(r"cs231n[/\\](checks|verdicts|plaindata)\.py|cs231n[/\\]grading[/\\]")
+KIT_FRAMES = re.compile(r"cs231n[/\\](checks|check_messages|verdicts|plaindata)\.py|cs231n[/\\]grading[/\\]")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
