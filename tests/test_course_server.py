@@ -441,8 +441,12 @@ def test_a_semester_round_on_the_course_server(hub):
         assert not [line for line in hidden if line in text], f"hidden-test source in {student}'s feedback"
         other = next(s for s in hub.students if s != student)
         assert other not in text
-    assert "Hidden tests: passed" in texts[good]
-    assert "Hidden tests: passed" not in texts[buggy].split(FUNCTION, 1)[-1].split("knn_predict", 1)[0]
+    # Per-cell verdicts: the correct answer passes one more hidden test than the buggy one, whose
+    # feedback shows the visible check's hint.
+    passed = {s: texts[s].count("Hidden tests: passed") for s in hub.students}
+    assert passed[good] == passed[buggy] + 1, passed
+    hint = "Did you forget a square root"
+    assert hint in " ".join(texts[buggy].split()) and hint not in " ".join(texts[good].split())
 
     # No hidden-test source anywhere students reach: the exchange's release and their copies.
     for path in [released, *(hub.home(s) / ASSIGNMENT / f"{NOTEBOOK}.ipynb" for s in hub.students)]:
