@@ -243,6 +243,15 @@ def _menu(page, top: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
 
 
+def _nbgrader_menu(page) -> list[str]:
+    """The items of JupyterLab's Nbgrader menu (then closed again)."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").first.wait_for()
+    items = [t.strip() for t in page.locator(".lm-Menu .lm-Menu-itemLabel").all_inner_texts()]
+    page.keyboard.press("Escape")
+    return items
+
+
 def _code_cell(page, text: str):
     return page.locator(".jp-CodeCell").filter(has=page.locator(".cm-content", has_text=text)).first
 
@@ -281,6 +290,7 @@ def _student_round(hub: Hub, student: str, answer: str, correct: bool) -> None:
     context, page = _login(hub, student)
     try:
         shots.take(page, "lab")
+        assert "Formgrader" not in _nbgrader_menu(page)  # the instructor's tools are not there
         _menu(page, "Nbgrader", "Assignment List")
         released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
         released.wait_for()
@@ -376,6 +386,7 @@ def test_a_semester_round_on_the_course_server(hub):
     shots = Shots(ARTIFACTS / "instructor")
     with timed("instructor: log in, generate and release in formgrader"):
         context, page = _login(hub, inst)
+        assert "Formgrader" in _nbgrader_menu(page)
         page.goto(_user_url(hub, inst, "/formgrader"))
         page.locator("#main-table tr", has_text=ASSIGNMENT).first.wait_for()
         shots.take(page, "formgrader")

@@ -163,10 +163,15 @@ chmod -R a+rX "$data"
 
 # 3. Jupyter: nbgrader for everyone (the Assignments tab, Validate: enabled by nbgrader's wheel), the
 # instructor tools off by default; the instructor enables them for their own account (step 6).
-jup="$venv/bin/jupyter"
-"$jup" server extension disable --sys-prefix nbgrader.server_extensions.formgrader >/dev/null 2>&1
-"$jup" labextension disable --level=sys_prefix @jupyter/nbgrader:formgrader >/dev/null 2>&1
-"$jup" labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment >/dev/null 2>&1
+# (The files `jupyter server extension disable --sys-prefix` and `jupyter labextension disable
+# --level=sys_prefix` would write, written directly: those commands take a minute on a busy machine.)
+mkdir -p "$venv/etc/jupyter/jupyter_server_config.d" "$venv/etc/jupyter/labconfig"
+cat > "$venv/etc/jupyter/jupyter_server_config.d/nbgrader.server_extensions.formgrader.json" <<JSON
+{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": false}}}
+JSON
+cat > "$venv/etc/jupyter/labconfig/page_config.json" <<JSON
+{"disabledExtensions": {"@jupyter/nbgrader:formgrader": true, "@jupyter/nbgrader:create-assignment": true}}
+JSON
 mkdir -p "$venv/share/jupyter/lab/settings"
 cat > "$venv/share/jupyter/lab/settings/overrides.json" <<JSON
 {
