@@ -62,8 +62,9 @@ def every_way_failed(name: str, problems: list[str]) -> str:
 
 
 #: Expected values written in a notebook carry 8 significant digits (the authoring lint holds them to
-#: it), so a result is compared with one to within this relative tolerance at least.
-WRITTEN_RTOL = 1e-7
+#: it), so a result is compared with one to within this relative tolerance at least. 1e-7 was too tight:
+#: three visible backward checks failed correct gradients by about 1e-7 (docs/RESULTS.md, One bug, one loss).
+WRITTEN_RTOL = 1e-6
 
 
 def for_written(rule: dict) -> dict:
