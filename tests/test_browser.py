@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser.lab import COURSE_ID, Shots, make_course, release, start_lab
+from browser.lab import COURSE_ID, Shots, hidden_lines, make_course, release, start_lab
 
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools.simulate import read_nb, solution_sources
@@ -235,21 +235,6 @@ def _wait_for_round(kit, timeout: float = 420.0) -> None:
     assert grading.returncode == 0, f"grading round failed or timed out:\n{log}"
 
 
-def _hidden_lines(source_nb: dict) -> list[str]:
-    """Distinctive lines of the hidden tests of an instructor notebook (lines that also stand outside
-    the hidden tests, e.g. in a visible test, are public)."""
-    lines, public = [], set()
-    for cell in source_nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        while "### BEGIN HIDDEN TESTS" in src:
-            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
-            body, src = rest.split("### END HIDDEN TESTS", 1) if "### END HIDDEN TESTS" in rest else (rest, "")
-            lines += [line.strip() for line in body.splitlines() if len(line.strip()) > 20]
-            public.update(line.strip() for line in before.splitlines())
-        public.update(line.strip() for line in src.splitlines())
-    return [line for line in lines if line not in public]
-
-
 def test_instructor_formgrader_after_a_round(kit):
     """The instructor's formgrader after a grading round: assignments, scores, manual grading,
     and a feedback page without hidden-test code."""
@@ -309,7 +294,7 @@ def test_instructor_formgrader_after_a_round(kit):
         text = page.locator("body").inner_text()
         verdict.scroll_into_view_if_needed()
         shots.take(page, "feedback-page")
-        hidden = _hidden_lines(read_nb(root / ASSIGNMENT / f"{NOTEBOOK}.ipynb"))
+        hidden = hidden_lines(read_nb(root / ASSIGNMENT / f"{NOTEBOOK}.ipynb"))
         assert hidden, "the instructor notebook has no hidden tests to look for"
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"hidden-test source in the feedback page: {leaked[:3]}"

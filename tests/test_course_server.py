@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser.lab import Shots, free_port
+from browser.lab import Shots, free_port, hidden_lines
 
 from cs231n.grading.tools.simulate import read_nb, solution_sources
 
@@ -275,19 +275,6 @@ def _formgrader_action(page, shots: Shots, column: str, name: str, expect: str =
     return text
 
 
-def _hidden_lines(source_nb: dict) -> list[str]:
-    lines, public = [], set()
-    for cell in source_nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        while "### BEGIN HIDDEN TESTS" in src:
-            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
-            body, src = rest.split("### END HIDDEN TESTS", 1) if "### END HIDDEN TESTS" in rest else (rest, "")
-            lines += [line.strip() for line in body.splitlines() if len(line.strip()) > 20]
-            public.update(line.strip() for line in before.splitlines())
-        public.update(line.strip() for line in src.splitlines())
-    return [line for line in lines if line not in public]
-
-
 def _student_round(hub: Hub, student: str, answer: str, correct: bool) -> None:
     shots = Shots(ARTIFACTS / student[-1])
     context, page = _login(hub, student)
@@ -382,7 +369,7 @@ def test_a_semester_round_on_the_course_server(hub):
     source_nb = read_nb(hub.course / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     answer = solution_sources(source_nb)[TODO]
     assert BUG[0] in answer
-    hidden = _hidden_lines(source_nb)
+    hidden = hidden_lines(source_nb)
     assert hidden
 
     # 1. The instructor generates and releases assignment1 from formgrader.

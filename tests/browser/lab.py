@@ -185,3 +185,18 @@ class Shots:
         page.screenshot(path=str(path), **kwargs)
         self.taken.append(path)
         return path
+
+
+def hidden_lines(source_nb: dict) -> list[str]:
+    """Distinctive lines of the hidden tests of an instructor notebook (lines that also stand outside
+    the hidden tests, e.g. in a visible test, are public)."""
+    lines, public = [], set()
+    for cell in source_nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        while "### BEGIN HIDDEN TESTS" in src:
+            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
+            body, src = rest.split("### END HIDDEN TESTS", 1) if "### END HIDDEN TESTS" in rest else (rest, "")
+            lines += [line.strip() for line in body.splitlines() if len(line.strip()) > 20]
+            public.update(line.strip() for line in before.splitlines())
+        public.update(line.strip() for line in src.splitlines())
+    return [line for line in lines if line not in public]
