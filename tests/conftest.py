@@ -24,6 +24,9 @@ def pytest_unconfigure(config):
 
 def pytest_collection_modifyitems(config, items):
     config._cs231n_slow = {item.nodeid for item in items if item.get_closest_marker("slow") is not None}
+    # The course-server test runs last: by then the session has made the synthetic data sets, which
+    # its install copies instead of making them again, and a failure there stops nothing else.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_course_server.py"))
 
 
 def pytest_runtest_setup(item):
