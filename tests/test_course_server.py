@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import ui
 from browser.lab import Shots, free_port, hidden_lines
 
 from cs231n.grading.tools.simulate import read_nb, solution_sources
@@ -241,11 +242,6 @@ def _user_url(hub: Hub, user: str, path: str) -> str:
     return f"{hub.url}/user/{user}{path}"
 
 
-def _menu(page, top: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
-
-
 def _nbgrader_menu(page) -> list[str]:
     """The items of JupyterLab's Nbgrader menu (then closed again)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
@@ -253,10 +249,6 @@ def _nbgrader_menu(page) -> list[str]:
     items = [t.strip() for t in page.locator(".lm-Menu .lm-Menu-itemLabel").all_inner_texts()]
     page.keyboard.press("Escape")
     return items
-
-
-def _code_cell(page, text: str):
-    return page.locator(".jp-CodeCell").filter(has=page.locator(".cm-content", has_text=text)).first
 
 
 def _formgrader_action(page, shots: Shots, column: str, name: str, expect: str = "Success") -> str:
@@ -281,7 +273,7 @@ def _student_round(hub: Hub, student: str, answer: str, correct: bool) -> None:
     try:
         shots.take(page, "lab")
         assert "Formgrader" not in _nbgrader_menu(page)  # the instructor's tools are not there
-        _menu(page, "Nbgrader", "Assignment List")
+        ui.menu(page, "Nbgrader", "Assignment List")
         released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
         released.wait_for()
         assert COURSE_ID in released.inner_text()
@@ -292,16 +284,16 @@ def _student_round(hub: Hub, student: str, answer: str, correct: bool) -> None:
         page.goto(_user_url(hub, student, f"/lab/tree/{ASSIGNMENT}/{NOTEBOOK}.ipynb"))
         idle = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$"))
         idle.wait_for(timeout=RUN_TIMEOUT)
-        _menu(page, "Run", "Run All Cells")
+        ui.menu(page, "Run", "Run All Cells")
         page.locator(".jp-OutputArea-output", has_text=f"{FUNCTION}: not attempted yet").wait_for(timeout=RUN_TIMEOUT)
         idle.wait_for(timeout=RUN_TIMEOUT)
 
-        cell = _code_cell(page, f"def {FUNCTION}(")
+        cell = ui.code_cell(page, f"def {FUNCTION}(")
         cell.locator(".cm-content").click()
         page.keyboard.press("Control+a")
         page.keyboard.insert_text(answer)
         page.keyboard.press("Shift+Enter")
-        check = _code_cell(page, 'checks.section("kNN"')
+        check = ui.code_cell(page, 'checks.section("kNN"')
         check.locator(".cm-content").click()
         page.keyboard.press("Shift+Enter")
         if correct:
@@ -316,19 +308,11 @@ def _student_round(hub: Hub, student: str, answer: str, correct: bool) -> None:
         check.scroll_into_view_if_needed()
         shots.take(page, "check")
 
-        page.locator(".jp-Toolbar-item", has_text="Validate").click()
-        dialog = page.locator(".jp-Dialog", has_text="Validation Results")
-        dialog.wait_for(timeout=RUN_TIMEOUT)
+        dialog = ui.validate(page, RUN_TIMEOUT)
         shots.take(page, "validate")
-        result = dialog.inner_text()
-        assert f"{FUNCTION}: not attempted" not in result
-        dialog.get_by_role("button", name="Ok").click()
-        dialog.wait_for(state="detached")
-
-        _menu(page, "Nbgrader", "Assignment List")
-        page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
-            "button", name="Submit").click()
-        page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for()
+        assert f"{FUNCTION}: not attempted" not in dialog.inner_text()
+        ui.close_dialog(dialog)
+        ui.submit(page, ASSIGNMENT)
         shots.take(page, "submitted")
     except Exception:
         shots.take(page, "failure")
@@ -342,7 +326,7 @@ def _fetch_feedback(hub: Hub, student: str) -> str:
     shots = Shots(ARTIFACTS / f"{student[-1]}-feedback")
     context, page = _login(hub, student)
     try:
-        _menu(page, "Nbgrader", "Assignment List")
+        ui.menu(page, "Nbgrader", "Assignment List")
         item = page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first
         item.wait_for()
         item.get_by_role("button", name="Fetch Feedback").click()
