@@ -1,4 +1,4 @@
-"""Grade every attack submission of grading/attacks/<assignment>.py in one real round and tabulate.
+"""Grade every attack submission of simulated_submissions/attacks/<assignment>.py in one real round; tabulate.
 
     python benchmarks/attack_round.py [--assignment assignment1] [--workers 2] [--write]
 
