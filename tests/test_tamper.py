@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cs231n.grading.tools import course as C
-from cs231n.grading.tools.attacks import load_attacks
+from cs231n.grading.tools.attack_submissions import load_attacks
 from cs231n.grading.tools.simulate import SIMULATED_SUBMISSIONS, read_nb
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..coordinator.parallel import LocalPool, Options, grade_class, nbgrader_env
 from ..judge.records import with_siblings
-from .attacks import Attack, load_attacks
+from .attack_submissions import Attack, load_attacks
 from .simulate import SIMULATED_SUBMISSIONS, Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
 
 COURSE_FILES = ("nbgrader_config.py",)
@@ -90,7 +90,8 @@ def submit(course: Path, assignment: str, student: str, notebooks: dict[str, dic
 @dataclass
 class Student:
     """A simulated student: which mutants (classic bugs) they made; None = untouched release; or an
-    attack (``cs231n.grading.tools.attacks``) on one notebook, the reference answers in the others."""
+    attack (``cs231n.grading.tools.attack_submissions``) on one notebook, the reference answers in the
+    others."""
 
     name: str
     mutants: list[Mutant] | None = field(default_factory=list)
