@@ -49,7 +49,8 @@ VENV = Path(os.environ.get("CS231N_HUB_TEST_VENV", "/var/cache/cs231n-hub-test/v
 COURSE_ID = "cs231n-kit"
 ASSIGNMENT, NOTEBOOK = "assignment1", "knn"
 TODO, FUNCTION = "knn_two_loops", "compute_distances_two_loops"
-BUG = ("dists[i, j] = np.sqrt(np.sum(diff * diff))", "dists[i, j] = np.sum(diff * diff)")  # grading/mutants
+#: a classic bug of simulated_submissions/mutants/
+BUG = ("dists[i, j] = np.sqrt(np.sum(diff * diff))", "dists[i, j] = np.sum(diff * diff)")
 UI_TIMEOUT = 60_000       # ms: one UI step on a loaded 2-core machine
 RUN_TIMEOUT = 180_000     # ms: a kernel running cells, validation, a server starting
 
@@ -454,7 +455,8 @@ def test_a_semester_round_on_the_course_server(hub):
         leaks = {what: res.stdout[:200] for what, cmd in denied.items() if (res := _as(me, *cmd)).returncode == 0}
         assert not leaks, f"a student could read: {leaks}"
         assert _as(me, "ls", str(hub.exchange / COURSE_ID / "outbound" / ASSIGNMENT)).returncode == 0
-        assert not list((hub.prefix / "kit").glob("assignment*")) and not (hub.prefix / "kit" / "grading").exists()
+        kit = hub.prefix / "kit"
+        assert not list(kit.glob("assignment*")) and not (kit / "simulated_submissions").exists()
         # nbgrader names a submission <student>+<assignment>+<time>+<random>: unguessable, unlistable.
         inbound = [p.name for p in (hub.exchange / COURSE_ID / "inbound").iterdir()]
         assert len(inbound) == 2 and all(re.fullmatch(rf"[^+]+\+{ASSIGNMENT}\+[^+]+\+\w+", n) for n in inbound)

@@ -81,7 +81,7 @@ def write_targets() -> list[str]:
 
     package = Path(cs231n.__file__).resolve().parent
     return [f"{site_packages()}/zz_cs231n_probe.pth", str(package / "grading" / "guard.py.probe"),
-            str(package / "checks.py.probe"), str(Path.home() / ".cs231n-probe"), "/root/.cs231n-probe",
+            str(package / "checks" / "__init__.py.probe"), str(Path.home() / ".cs231n-probe"), "/root/.cs231n-probe",
             str(ROOT / "cs231n-probe.txt"), "/etc/cs231n-probe", "/var/tmp/cs231n-probe",
             "probe-in-workdir.txt", "/tmp/probe-in-tmp.txt", "~/probe-in-home.txt"]
 
@@ -149,7 +149,7 @@ def secret_paths(course: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def sandboxed(course, server):
     cwd = course / "autograded" / "alice" / "a1"
-    paths = [*secret_paths(course), "nb.ipynb", str(package_repository() / "cs231n" / "checks.py")]
+    paths = [*secret_paths(course), "nb.ipynb", str(package_repository() / "cs231n" / "checks" / "__init__.py")]
     return run_probe(cwd, paths, server, {"CS231N_SANDBOX": "1", "CS231N_KERNEL_MEMORY_MB": "3000"})
 
 
@@ -167,7 +167,7 @@ def test_working_directory_holds_the_submission_only(sandboxed):
 
 
 def test_kernel_can_import_the_package_but_not_read_instructor_files(sandboxed, course):
-    assert sandboxed["read"][str(package_repository() / "cs231n" / "checks.py")] is True
+    assert sandboxed["read"][str(package_repository() / "cs231n" / "checks" / "__init__.py")] is True
     if namespaces_available():
         assert sandboxed["sandbox"] == "full"
         assert {p: sandboxed["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}
@@ -270,7 +270,7 @@ def test_kernel_starts_when_the_kit_lies_under_a_covered_folder(course, server):
     if not namespaces_available():
         pytest.skip("no namespaces on this machine: nothing is covered, see the fallback test")
     cwd = course / "autograded" / "alice" / "a1"
-    checks_py = str(package_repository() / "cs231n" / "checks.py")
+    checks_py = str(package_repository() / "cs231n" / "checks" / "__init__.py")
     result = run_probe(cwd, [*secret_paths(course), checks_py], server,
                        {"CS231N_SANDBOX": "1", "CS231N_SANDBOX_HIDE": str(package_repository())})
     assert result["sandbox"] == "full" and result["kernel"] == "GuardedKernel"
