@@ -92,7 +92,7 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
 
 def _as(user: str, *cmd: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run a command as ``user`` in a clean environment, as in their own terminal (nothing of the test's
-    environment, e.g. pytest's CS231N_REFERENCE_CACHE, reaches it)."""
+    environment, e.g. pytest's JUPYTER_CONFIG_PATH with its shared reference records, reaches it)."""
     entry = pwd.getpwnam(user)
     clean = {"HOME": entry.pw_dir, "USER": user, "LOGNAME": user, "PATH": "/usr/local/bin:/usr/bin:/bin",
              "LANG": "C.UTF-8", **(env or {})}
