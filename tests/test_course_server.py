@@ -460,3 +460,14 @@ def test_a_semester_round_on_the_course_server(hub):
         # nbgrader names a submission <student>+<assignment>+<time>+<random>: unguessable, unlistable.
         inbound = [p.name for p in (hub.exchange / COURSE_ID / "inbound").iterdir()]
         assert len(inbound) == 2 and all(re.fullmatch(rf"[^+]+\+{ASSIGNMENT}\+[^+]+\+\w+", n) for n in inbound)
+
+
+def test_the_systemd_unit_starts_the_hub(hub):
+    """`install.sh --systemd` installs the unit written beside the configuration: it must be one that
+    systemd accepts, starting the hub's start script (checked offline: the test machine runs no systemd)."""
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed (Debian: apt-get install systemd)")
+    unit = hub.prefix / "etc" / "cs231n-hub.service"
+    res = _run(["systemd-analyze", "verify", str(unit)])
+    assert res.returncode == 0 and not res.stderr.strip(), res.stderr
+    assert f"ExecStart={hub.prefix / 'bin' / 'start-hub'}" in unit.read_text()

@@ -22,7 +22,7 @@
 #   --proxy-api-port N    configurable-http-proxy's API port, on 127.0.0.1 [8001]
 #   --spawner-env K=V     extra environment of every user's server (repeatable), e.g. CS231N_DATASET=synthetic
 #   --python PATH         Python >= 3.11 to build the venv with [python3.11, python3.12, python3]
-#   --systemd             also write and enable /etc/systemd/system/cs231n-hub.service
+#   --systemd             install <prefix>/etc/cs231n-hub.service in /etc/systemd/system and start it
 #   --venv DIR            the shared Python environment (JupyterHub, the kit, the proxy in DIR/proxy)
 #                         [<prefix>/venv]; reused when its packages are up to date
 #
@@ -294,8 +294,9 @@ SH
 chmod 755 "$prefix/bin/start-hub" "$prefix/bin/grade"
 chmod 700 "$prefix/hub"
 
-if [ "$systemd" = 1 ]; then
-  cat > /etc/systemd/system/cs231n-hub.service <<UNIT
+# The systemd unit is always written beside the configuration (the test checks it with systemd-analyze);
+# --systemd installs and starts it.
+cat > "$etc/cs231n-hub.service" <<UNIT
 [Unit]
 Description=JupyterHub of the cs231n course kit
 After=network.target
@@ -307,6 +308,8 @@ Restart=on-failure
 [Install]
 WantedBy=multi-user.target
 UNIT
+if [ "$systemd" = 1 ]; then
+  install -m 644 "$etc/cs231n-hub.service" /etc/systemd/system/cs231n-hub.service
   systemctl daemon-reload && systemctl enable --now cs231n-hub.service
 fi
 
