@@ -161,7 +161,7 @@ class Hub:
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(["nice", "-n", "10", str(self.prefix / "bin" / "start-hub")], stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a hub starts in seconds; minutes on a machine at load 7 (measured)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"JupyterHub exited:\n{self.log.read_text()[-3000:]}")
