@@ -13,8 +13,6 @@ PACKAGE = Path(cs231n.__file__).resolve().parent
 MAX_LINES = 400
 #: Modules over MAX_LINES that are still waiting for a split (module -> the lines it may have).
 LONG_MODULES = {
-    "cs231n.data.synthetic": 570,
-    "cs231n.data.download": 430,
     "cs231n.grading.tools.lint": 450,
 }
 

@@ -150,8 +150,9 @@ chmod -R a+rX "$venv" "$kit"
 
 # The synthetic data sets, made once, readable by everyone (every notebook falls back to them without
 # real CIFAR-10 / COCO; put real data next to them: python -m cs231n.data download cifar10 --dir DIR).
+# Each is a folder (a single synthetic-cifar10-*.npz is an old cache that is no longer read).
 for f in "$src"/cs231n/datasets/synthetic-*; do
-  [ -e "$f" ] && [ ! -e "$data/$(basename "$f")" ] && cp -r "$f" "$data/"
+  [ -d "$f" ] && [ ! -e "$data/$(basename "$f")" ] && cp -r "$f" "$data/"
 done
 # Both synthetic sets (images, captions) are made here: grading needs them and cannot write them.
 CS231N_DATA_DIR="$data" "$venv/bin/python" -c '
