@@ -457,9 +457,11 @@ def test_a_semester_round_on_the_course_server(hub):
         assert _as(me, "ls", str(hub.exchange / COURSE_ID / "outbound" / ASSIGNMENT)).returncode == 0
         kit = hub.prefix / "kit"
         assert not list(kit.glob("assignment*")) and not (kit / "simulated_submissions").exists()
-        # nbgrader names a submission <student>+<assignment>+<time>+<random>: unguessable, unlistable.
+        # nbgrader names a submission <student>+<assignment>+<time>+<random>, the random part 9 bytes of
+        # os.urandom in URL-safe base64 (12 characters): unguessable, and the folder is unlistable.
         inbound = [p.name for p in (hub.exchange / COURSE_ID / "inbound").iterdir()]
-        assert len(inbound) == 2 and all(re.fullmatch(rf"[^+]+\+{ASSIGNMENT}\+[^+]+\+\w+", n) for n in inbound)
+        assert len(inbound) == 2, inbound
+        assert all(re.fullmatch(rf"[^+]+\+{ASSIGNMENT}\+[^+]+\+[A-Za-z0-9_-]{{12}}", n) for n in inbound), inbound
 
 
 def test_the_systemd_unit_starts_the_hub(hub):

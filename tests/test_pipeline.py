@@ -37,7 +37,8 @@ def graded(request, tmp_path_factory):
     assignment = request.param
     course = C.prepare_course(ROOT, tmp_path_factory.mktemp("course") / "course", [assignment])
     C.generate(course, assignment)
-    students = C.demo_class(course, assignment, all_mutants=ALL_MUTANTS)
+    # Attacks are graded (and asserted) by test_tamper.py; here they would only cost time.
+    students = C.demo_class(course, assignment, all_mutants=ALL_MUTANTS, with_attackers=False)
     C.submit_class(course, assignment, students)
     res = subprocess.run([sys.executable, "-m", "cs231n.grade", "autograde", assignment, "--course", str(course),
                           "--workers", "2", "--quiet"], capture_output=True, text=True, cwd=course,

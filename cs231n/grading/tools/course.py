@@ -135,15 +135,16 @@ def mutant_students(course: Path, assignment: str, only: list[str] | None = None
 
 
 def demo_class(
-    course: Path, assignment: str, all_mutants: bool = False, only: list[str] | None = None
+    course: Path, assignment: str, all_mutants: bool = False, only: list[str] | None = None,
+    with_attackers: bool = True,
 ) -> list[Student]:
     """A reference student, one who submits the untouched release, and students with classic bugs:
     one with the first bug of every notebook, or (all_mutants) enough students to make every bug and
-    every correct variant (simulated_submissions/variants/).
+    every correct variant (simulated_submissions/variants/); and (with_attackers) the DEMO_ATTACKS.
     ``only``: the bugs of these notebooks only (the others present are siblings they load)."""
     present = _mutated_notebooks(course, assignment, only)
     attackers = [Student(f"attacker_{a.name}", attack=a) for a in load_attacks(course, assignment)
-                 if a.name in DEMO_ATTACKS and a.notebook in present]
+                 if with_attackers and a.name in DEMO_ATTACKS and a.notebook in present]
     if all_mutants:
         return [Student("reference"), Student("untouched", None), *mutant_students(course, assignment, only),
                 *attackers]
