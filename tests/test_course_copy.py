@@ -5,6 +5,7 @@ from pathlib import Path
 
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools.simulate import Mutant, load_mutants, read_nb, solution_sources
+from cs231n.notebook_cells import grade_id, is_graded_code_cell
 
 
 def _notebook(path: Path, source: str) -> None:
@@ -98,8 +99,7 @@ def test_every_mutant_and_variant_applies_and_names_real_tests():
         for m in changes:
             nb = read_nb(root / assignment / f"{m.notebook}.ipynb")
             answers = solution_sources(nb)
-            graded = {c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
-                      if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"}
+            graded = {grade_id(c) for c in nb["cells"] if is_graded_code_cell(c)}
             for edit in m.edits:
                 assert edit["cell"] in answers, f"{m.name}: no answer cell {edit['cell']} in {m.notebook}"
                 assert answers[edit["cell"]].count(edit["find"]) >= 1 and edit["find"] != edit["replace"], m.name

@@ -16,7 +16,6 @@ LONG_MODULES = {
     "cs231n.checks": 600,
     "cs231n.data.synthetic": 570,
     "cs231n.data.download": 430,
-    "cs231n.grading.tools.lint": 450,
 }
 
 

@@ -44,7 +44,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, Unicode, default
 
-from ..judge.cells import cell_role, grade_id, is_graded_code_cell, split_judge, tamper_scan, withhold_expected
+from ...notebook_cells import cell_role, grade_id, is_graded_code_cell
+from ..judge.cells import split_judge, tamper_scan, withhold_expected
 from ..judge.judging import answer_sources, judge_cell, parse_observations, run_judge
 from ..judge.records import FORMAT, ReferenceFailed, cache_folder, load_or_make
 from ..kernel.isolation import IsolationUnavailable, check_isolation, isolation_message

@@ -3,6 +3,8 @@
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import DeduplicateIds, OverwriteCells
 
+from ...notebook_cells import grade_id, nbgrader_metadata
+
 
 class DeduplicateCells(DeduplicateIds):
     """nbgrader's ``DeduplicateIds`` (the last copy of a duplicated cell keeps its role), minus its bug.
@@ -28,9 +30,8 @@ class RestoreCellRoles(OverwriteCells):
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if meta and meta.get("grade_id"):
-            self._restore_role(meta)
+        if grade_id(cell):
+            self._restore_role(nbgrader_metadata(cell))
         return super().preprocess_cell(cell, resources, cell_index)
 
     def _restore_role(self, meta) -> None:
