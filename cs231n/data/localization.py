@@ -161,25 +161,6 @@ def _check_sizes(num_images: int, image_size: int) -> tuple[int, int]:
     return int(num_images), int(image_size)
 
 
-def _smooth_field(rng: np.random.Generator, b: int, cells: int, size: int) -> np.ndarray:
-    """
-    Smooth random fields: a (cells x cells) grid of uniform values, bilinearly upsampled.
-
-    Inputs:
-    - rng: Generator; b: number of fields; cells: grid resolution (>= 2); size: output side.
-
-    Returns:
-    - float32 array of shape (b, size, size), values in [0, 1].
-    """
-    pos = (np.arange(size) + 0.5) / size * (cells - 1)
-    lo = np.minimum(pos.astype(int), cells - 2)
-    frac = pos - lo
-    up = np.zeros((size, cells), dtype=np.float32)
-    up[np.arange(size), lo] = 1.0 - frac
-    up[np.arange(size), lo + 1] = frac
-    return up @ rng.random((b, cells, cells), dtype=np.float32) @ up.T
-
-
 def _scene_background(rng: np.random.Generator, b: int, grid: _Grid, clutter: bool) -> np.ndarray:
     """
     Backgrounds: two colours mixed by a light ramp, blotches and fine noise, with small distractor
@@ -198,7 +179,7 @@ def _scene_background(rng: np.random.Generator, b: int, grid: _Grid, clutter: bo
     c1 = _syn._random_colours(rng, b, _syn._BG_SATURATION, _syn._BG_VALUE)
     angle = rng.uniform(0, 2 * np.pi, b)
     ramp = 0.5 + 0.5 * (col(np.cos(angle)) * grid.gx + col(np.sin(angle)) * grid.gy)
-    blotch = _smooth_field(rng, b, 7, grid.size)
+    blotch = _syn._smooth_noise(rng, b, 7, grid.size)
     fine = rng.random((b, grid.size, grid.size), dtype=np.float32)
     w = rng.dirichlet((1.0, 1.0, 0.2), b).astype(np.float32)
     t = col(w[:, 0]) * ramp + col(w[:, 1]) * blotch + col(w[:, 2]) * fine

@@ -194,24 +194,25 @@ def _random_colours(rng: np.random.Generator, b: int, sat: tuple, val: tuple) ->
     return _hsv_to_rgb(rng.random(b), rng.uniform(*sat, b), rng.uniform(*val, b))
 
 
-def _smooth_noise(rng: np.random.Generator, b: int, cells: int) -> np.ndarray:
+def _smooth_noise(rng: np.random.Generator, b: int, cells: int, size: int = IMAGE_SIZE) -> np.ndarray:
     """
-    Smooth random field: a (cells x cells) grid of uniform values, bilinearly upsampled to 32x32.
+    Smooth random field: a (cells x cells) grid of uniform values, bilinearly upsampled to size x size.
 
     Inputs:
     - rng: Generator.
     - b: Number of fields.
-    - cells: Grid resolution (small = blotchy, large = fine).
+    - cells: Grid resolution, >= 2 (small = blotchy, large = fine).
+    - size: Side of the output (default: this dataset's 32; the localization scenes pass theirs).
 
     Returns:
-    - field: float32 array of shape (b, 32, 32), values in [0, 1].
+    - field: float32 array of shape (b, size, size), values in [0, 1].
     """
-    pos = (np.arange(IMAGE_SIZE) + 0.5) / IMAGE_SIZE * (cells - 1)
+    pos = (np.arange(size) + 0.5) / size * (cells - 1)
     lo = np.minimum(pos.astype(int), cells - 2)
     frac = pos - lo
-    up = np.zeros((IMAGE_SIZE, cells), dtype=np.float32)
-    up[np.arange(IMAGE_SIZE), lo] = 1.0 - frac
-    up[np.arange(IMAGE_SIZE), lo + 1] = frac
+    up = np.zeros((size, cells), dtype=np.float32)
+    up[np.arange(size), lo] = 1.0 - frac
+    up[np.arange(size), lo + 1] = frac
     grid = rng.random((b, cells, cells), dtype=np.float32)
     return up @ grid @ up.T
 
