@@ -40,14 +40,15 @@ class RestoreCellRoles(OverwriteCells):
             source = self.gradebook.find_source_cell(gid, nb, assignment)
         except MissingEntry:
             return
-        try:
-            self.gradebook.find_graded_cell(gid, nb, assignment)
-            meta["grade"] = True
-        except MissingEntry:
-            meta["grade"] = False
-        try:
-            self.gradebook.find_solution_cell(gid, nb, assignment)
-            meta["solution"] = True
-        except MissingEntry:
-            meta["solution"] = False
+        meta["grade"] = _has_entry(self.gradebook.find_graded_cell, gid, nb, assignment)
+        meta["solution"] = _has_entry(self.gradebook.find_solution_cell, gid, nb, assignment)
         meta["locked"] = bool(source.locked)
+
+
+def _has_entry(find, *key: str) -> bool:
+    """Whether the gradebook has the entry that ``find`` (a ``Gradebook.find_...`` method) looks up."""
+    try:
+        find(*key)
+    except MissingEntry:
+        return False
+    return True
