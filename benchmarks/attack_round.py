@@ -1,4 +1,4 @@
-"""Grade every attack submission of grading/attacks/<assignment>.py in one real round and tabulate.
+"""Grade every attack submission of simulated_submissions/attacks/<assignment>.py in one real round; tabulate.
 
     python benchmarks/attack_round.py [--assignment assignment1] [--workers 2] [--write]
 
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from cs231n.grading.tools import course as C
-from cs231n.grading.tools.attacks import load_attacks
+from cs231n.grading.tools.attack_submissions import load_attacks
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "GRADING_SECURITY.md"

@@ -7,9 +7,9 @@ rates measured in real nbgrader rounds.
     python benchmarks/one_bug_one_loss.py report [--write]         # aggregate, optionally into RESULTS.md
 
 A *graded answer cell* is a code cell with nbgrader ``solution=True, grade=False``; its *own tests* are
-the autograded test cells that follow it, up to the next answer cell. ``grading/mutants/`` holds
-classic bugs (``loses``: the tests that must fail) and ``grading/variants/`` correct implementations
-written another way (``loses`` empty, ``"kind": "variant"``).
+the autograded test cells that follow it, up to the next answer cell. ``simulated_submissions/mutants/``
+holds classic bugs (``loses``: the tests that must fail) and ``simulated_submissions/variants/`` correct
+implementations written another way (``loses`` empty, ``"kind": "variant"``).
 
 ``measure`` runs one nbgrader round per notebook (its siblings are copied and graded without changes),
 with the reference student, the untouched release and one student per mutant or variant, exactly as

@@ -23,8 +23,8 @@ class NotAttempted(CheckFailed):
 
 
 _KIT = os.path.dirname(os.path.abspath(__file__))
-_MACHINERY = tuple(os.path.join(_KIT, name)
-                   for name in ("checks.py", "check_messages.py", "verdicts.py", "plaindata.py", "grading"))
+_MACHINERY = tuple(os.path.join(_KIT, name) for name in (os.path.join("checks", ""), "check_messages.py",
+                                                           "verdicts.py", "plaindata.py", "grading"))
 
 
 def _kit_frame(frame: Any) -> bool:

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="submissions graded at once (default: the number of CPUs)")
     parser.add_argument("--check", action="store_true",
                         help="simulate every classic bug and verify the round: reference full marks, untouched "
-                             "release zero, each bug loses points exactly where grading/mutants/ says")
+                             "release zero, each bug loses points exactly where simulated_submissions/mutants/ says")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

@@ -34,8 +34,9 @@ buffers between calls (see `_WorkspacePool`); the forward cache holds x, not the
 from __future__ import annotations
 
 import os
-import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -100,53 +101,61 @@ def set_backend(name: str) -> None:
 
 class _WorkspacePool:
     """
-    Scratch arrays kept between calls, keyed by (shape, dtype).
+    Scratch arrays kept between calls, keyed by (shape, dtype), lent out with `borrow`.
 
     Allocating a fresh multi-megabyte array on every call makes the operating system hand out new
     zeroed pages, one page fault per 4 kB, which can double the cost of a layer; reusing the same
-    buffers avoids it. A pooled array is handed out again only when nothing outside the pool refers
-    to it any more (its reference count, which also counts every NumPy view of it, is back to the
-    pool's own), so a buffer still in use (by the caller, a view kept somewhere, or another thread)
-    is never handed out twice. Free buffers of other shapes are evicted first when the pool would
-    exceed `max_bytes`; past that, fresh unpooled arrays are returned.
+    buffers avoids it. A buffer is lent to one borrower at a time:
+
+        with _workspaces.borrow((n, K, P), np.float64) as cols:
+            ...                                   # cols is ours until the block ends
+
+    and comes back to the pool when the block ends, so a buffer in use (by a caller, or by another
+    thread) is never handed out twice. At most `max_bytes` of returned buffers are kept: buffers of
+    other shapes are dropped first to make room, and a buffer that still does not fit is dropped.
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._buffers: dict[tuple, list[np.ndarray]] = {}
+        self._free: dict[tuple, list[np.ndarray]] = {}
         self._lock = threading.Lock()
-        probe = [np.empty(0)]
-        self._free_refcount = self._refcount(probe, 0)
 
-    @staticmethod
-    def _refcount(buffers: list[np.ndarray], i: int) -> int:
-        return sys.getrefcount(buffers[i])
+    def _free_bytes(self) -> int:
+        """Bytes held by the buffers waiting in the pool (not those lent out)."""
+        return sum(b.nbytes for bufs in self._free.values() for b in bufs)
 
-    def _is_free(self, buffers: list[np.ndarray], i: int) -> bool:
-        return self._refcount(buffers, i) == self._free_refcount
+    @contextmanager
+    def borrow(self, shape: tuple[int, ...], dtype: np.dtype) -> Iterator[np.ndarray]:
+        """
+        Lend an uninitialised C-contiguous array for the duration of a `with` block.
 
-    def _pooled_bytes(self) -> int:
-        return sum(b.nbytes for bufs in self._buffers.values() for b in bufs)
+        Inputs:
+        - shape, dtype: of the array wanted
 
-    def get(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An uninitialised C-contiguous array of this shape and dtype that nobody else uses."""
+        Returns (as the `with` target):
+        - an array that nobody else uses until the block ends; don't keep it (or a view of it)
+          afterwards, since the next borrower gets the same memory
+        """
         key = (tuple(shape), np.dtype(dtype).str)
         with self._lock:
-            buffers = self._buffers.setdefault(key, [])
-            for i in range(len(buffers)):
-                if self._is_free(buffers, i):
-                    return buffers[i]
-            nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-            for other, bufs in list(self._buffers.items()):
-                if self._pooled_bytes() + nbytes <= self.max_bytes:
-                    break
-                if other != key:
-                    busy = [j for j in range(len(bufs)) if not self._is_free(bufs, j)]
-                    self._buffers[other] = [bufs[j] for j in busy]
+            waiting = self._free.get(key)
+            buffer = waiting.pop() if waiting else None
+        if buffer is None:
             buffer = np.empty(shape, dtype=dtype)
-            if self._pooled_bytes() + nbytes <= self.max_bytes:
-                buffers.append(buffer)
-            return buffer
+        try:
+            yield buffer
+        finally:
+            self._give_back(key, buffer)
+
+    def _give_back(self, key: tuple, buffer: np.ndarray) -> None:
+        """Keep a returned buffer if it fits within max_bytes, dropping other shapes' buffers first."""
+        with self._lock:
+            for other in [k for k in self._free if k != key]:
+                if self._free_bytes() + buffer.nbytes <= self.max_bytes:
+                    break
+                del self._free[other]
+            if self._free_bytes() + buffer.nbytes <= self.max_bytes:
+                self._free.setdefault(key, []).append(buffer)
 
 
 _workspaces = _WorkspacePool(max_bytes=256 << 20)
@@ -241,12 +250,12 @@ def conv_forward_fast(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: d
     out = np.empty((N, F, Ho, Wo), dtype=x.dtype)
     out3 = out.reshape(N, F, P)
     n, chunks = _chunks(N, (K + 1) * P * x.itemsize)
-    cols_buffer = _workspaces.get((n, K + 1, P), x.dtype)
-    for chunk in chunks:
-        cols = cols_buffer[: chunk.stop - chunk.start]
-        _ops.im2col(x[chunk], HH, WW, pad, stride, out=cols, ones_row=True)
-        # (F, K + 1) @ (n, K + 1, P) -> (n, F, P): a GEMM per image, straight into the NCHW output.
-        np.matmul(wb, cols, out=out3[chunk])
+    with _workspaces.borrow((n, K + 1, P), x.dtype) as cols_buffer:
+        for chunk in chunks:
+            cols = cols_buffer[: chunk.stop - chunk.start]
+            _ops.im2col(x[chunk], HH, WW, pad, stride, out=cols, ones_row=True)
+            # (F, K + 1) @ (n, K + 1, P) -> (n, F, P): a GEMM per image, straight into the NCHW output.
+            np.matmul(wb, cols, out=out3[chunk])
     cache = (x, w, stride, pad)
     return out, cache
 
@@ -276,25 +285,27 @@ def conv_backward_fast(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
     dout3 = dout.reshape(N, F, P)
 
     n, chunks = _chunks(N, (K + 1) * P * x.itemsize)
-    cols_buffer = _workspaces.get((n, K + 1, P), x.dtype)
-    dcols_buffer = _workspaces.get((n, K, P), x.dtype)
-    dwb_buffer = _workspaces.get((n, F, K + 1), x.dtype)
     dwb = np.zeros((F, K + 1), dtype=x.dtype)  # [dw | db]
     dx = np.zeros_like(x)
     w_t = w.reshape(F, K).T
-    for chunk in chunks:
-        m = chunk.stop - chunk.start
-        # The columns are rebuilt rather than kept from the forward pass: cheap while they stay in
-        # cache, and the cache then holds x alone instead of a K-times larger matrix.
-        cols = cols_buffer[:m]
-        _ops.im2col(x[chunk], HH, WW, pad, stride, out=cols, ones_row=True)
-        # [dw | db] += sum over images of dout[i] @ cols[i].T (the ones row of cols yields db).
-        np.matmul(dout3[chunk], cols.transpose(0, 2, 1), out=dwb_buffer[:m])
-        dwb += dwb_buffer[:m].sum(axis=0)
-        # dcols = w.T @ dout for every image, folded back onto the input grid.
-        dcols = dcols_buffer[:m]
-        np.matmul(w_t, dout3[chunk], out=dcols)
-        _ops.col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[chunk])
+    with (
+        _workspaces.borrow((n, K + 1, P), x.dtype) as cols_buffer,
+        _workspaces.borrow((n, K, P), x.dtype) as dcols_buffer,
+        _workspaces.borrow((n, F, K + 1), x.dtype) as dwb_buffer,
+    ):
+        for chunk in chunks:
+            m = chunk.stop - chunk.start
+            # The columns are rebuilt rather than kept from the forward pass: cheap while they stay in
+            # cache, and the cache then holds x alone instead of a K-times larger matrix.
+            cols = cols_buffer[:m]
+            _ops.im2col(x[chunk], HH, WW, pad, stride, out=cols, ones_row=True)
+            # [dw | db] += sum over images of dout[i] @ cols[i].T (the ones row of cols yields db).
+            np.matmul(dout3[chunk], cols.transpose(0, 2, 1), out=dwb_buffer[:m])
+            dwb += dwb_buffer[:m].sum(axis=0)
+            # dcols = w.T @ dout for every image, folded back onto the input grid.
+            dcols = dcols_buffer[:m]
+            np.matmul(w_t, dout3[chunk], out=dcols)
+            _ops.col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[chunk])
     dw = dwb[:, :K].reshape(w.shape)
     db = dwb[:, K].copy()
     return dx, dw, db

@@ -26,6 +26,7 @@ from .grading.coordinator.parallel import LocalPool, Options, grade_class
 from .grading.coordinator.report import read_report, summary, write_report
 from .grading.judge.records import ReferenceFailed
 from .grading.kernel.isolation import IsolationUnavailable
+from .grading.settings import retired_variables_note
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,16 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db-url", help="gradebook URL (default: the course's CourseDirectory.db_url)")
     p.add_argument("--submission-timeout", type=float, default=3600,
                    help="wall-time limit of one submission, seconds (default 3600; 0 = none)")
+    # these set grading settings (cs231n/grading/settings.py) of every nbgrader run: --GradingSettings.<name>
     p.add_argument("--notebook-timeout", type=int, default=900,
-                   help="wall-time limit of one notebook, seconds (default 900; 0 = none)")
-    p.add_argument("--memory-mb", type=int, help="memory limit of each grading kernel (default: the kit's)")
-    p.add_argument("--cpu-seconds", type=int, help="CPU-time limit of each grading kernel (default: the kit's)")
+                   help="wall-time limit of one notebook, seconds (GradingSettings.notebook_timeout; default 900; "
+                        "0 = none)")
+    p.add_argument("--memory-mb", type=int, help="memory limit of each grading kernel (GradingSettings."
+                                                  "kernel_memory_mb; default: the course configuration's)")
+    p.add_argument("--cpu-seconds", type=int, help="CPU-time limit of each grading kernel (GradingSettings."
+                                                    "kernel_cpu_seconds; default: the course configuration's)")
     p.add_argument("--threads-per-kernel", type=int,
-                   help="BLAS threads per grading kernel (default: CPUs / workers, unless --scheduler)")
+                   help="BLAS threads per grading kernel (GradingSettings.kernel_threads; default: CPUs / "
+                        "workers, unless --scheduler)")
     p.add_argument("--feedback", action="store_true", help="also generate feedback for each graded student")
     p.add_argument("--allow-unisolated", action="store_true",
                    help="grade even where grading kernels cannot be fully isolated (read-only, namespaces, an "
-                        "unprivileged user); the report records what each submission had")
+                        "unprivileged user; GradingSettings.require_isolation = False); the report records "
+                        "what each submission had")
     p.add_argument("--report-dir", type=Path, help="where to write the CSV/JSON report (default: the course)")
     p.add_argument("--nbgrader-arg", action="append", default=[],
                    help="extra option passed to nbgrader, e.g. --nbgrader-arg=--Execute.timeout=60 (repeatable)")
@@ -93,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                     "and is the address right?" if args.scheduler else f"cannot start a local Dask cluster "
                     f"({first_line(exc)})")
     progress = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if note := retired_variables_note():
+        print(f"cs231n.grade: warning: {note}", file=sys.stderr)
     try:
         report = grade_class(course, args.assignment, options, pool, students=args.student, progress=progress,
                              report_dir=args.report_dir)

@@ -101,6 +101,8 @@ def make_course(root: Path) -> Path:
     course = root / "course"
     course.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    with open(course / "nbgrader_config.py", "a") as f:  # the big_file student's 3 MB file is then too big
+        f.write("\nc.GradingSettings.submission_file_mb = 1\n")
     (course / A).mkdir()
     for name, text in NOTEBOOKS.items():
         percent.write_notebook(percent.from_text(text), course / A / f"{name}.ipynb")
@@ -154,7 +156,9 @@ REASONS = {  # what the student's b_second (or first notebook) must say about it
 
 @pytest.fixture(scope="module")
 def env():
-    return {**C.nbgrader_env(), "CS231N_SUBMISSION_FILE_MB": "1"}
+    """The environment of the nbgrader and cs231n.grade runs (the 1 MB file limit is in each course's
+    configuration: make_course)."""
+    return C.nbgrader_env()
 
 
 @pytest.fixture(scope="module")

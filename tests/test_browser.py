@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser import ui
 from browser.lab import COURSE_ID, Shots, hidden_lines, make_course, release, start_lab
 
 from cs231n.grading.tools import course as C
@@ -117,17 +118,6 @@ def _page(kit, name: str):
     return context, context.new_page(), Shots(ARTIFACTS / name)
 
 
-def _menu(page, top: str, item: str) -> None:
-    """Click a JupyterLab menu bar entry, then an item of its menu."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
-
-
-def _code_cell(page, text: str):
-    """The notebook's code cell whose source contains ``text``."""
-    return page.locator(".jp-CodeCell").filter(has=page.locator(".cm-content", has_text=text)).first
-
-
 def _prompts(page) -> list[str]:
     """The execution prompts of the code cells, in order: "[3]:", "[ ]:", "[*]:"."""
     return [p.strip() for p in page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()]
@@ -141,7 +131,7 @@ def test_student_fetches_runs_fills_and_validates(kit):
         # The Assignments tab lists the assignment released to the local exchange; fetch it.
         page.goto(server.page("/lab"))
         page.locator(".jp-LabShell").wait_for()
-        _menu(page, "Nbgrader", "Assignment List")
+        ui.menu(page, "Nbgrader", "Assignment List")
         released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
         released.wait_for()
         assert COURSE_ID in released.inner_text()
@@ -157,13 +147,13 @@ def test_student_fetches_runs_fills_and_validates(kit):
         # Run All before the kernel is connected would clear the cells without running them.
         kernel_idle = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$"))
         kernel_idle.wait_for(timeout=RUN_TIMEOUT)
-        _menu(page, "Run", "Run All Cells")
+        ui.menu(page, "Run", "Run All Cells")
         not_attempted = page.locator(".jp-OutputArea-output", has_text=f"{FIRST_FUNCTION}: not attempted yet")
         not_attempted.wait_for(timeout=RUN_TIMEOUT)
         kernel_idle.wait_for(timeout=RUN_TIMEOUT)  # Run All has stopped
         not_attempted.scroll_into_view_if_needed()
         shots.take(page, "run-all-stops-at-first-todo")
-        check = _code_cell(page, 'checks.section("kNN"')
+        check = ui.code_cell(page, 'checks.section("kNN"')
         message = check.locator(".jp-OutputArea-output").inner_text()
         assert "NotImplementedError" in message and "Replace the" in message
         prompts = _prompts(page)
@@ -172,12 +162,12 @@ def test_student_fetches_runs_fills_and_validates(kit):
                     cells.nth(i).locator(".cm-content").inner_text())
         assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts[:stop + 1]), prompts[:stop + 1]
         assert all(p == "[ ]:" for p in prompts[stop + 1:]), "Run All went on after the failed check"
-        given_output = _code_cell(page, "get_cifar10_data(").locator(".jp-OutputArea-output").inner_text()
+        given_output = ui.code_cell(page, "get_cifar10_data(").locator(".jp-OutputArea-output").inner_text()
         assert "Dataset: synthetic" in given_output
 
         # Type the answer into the first TODO's cell through the editor, run it and its check.
         source = solution_sources(read_nb(kit["course"].root / ASSIGNMENT / f"{NOTEBOOK}.ipynb"))[FIRST_TODO]
-        answer = _code_cell(page, f"def {FIRST_FUNCTION}(")
+        answer = ui.code_cell(page, f"def {FIRST_FUNCTION}(")
         editor = answer.locator(".cm-content")
         editor.click()
         page.keyboard.press("Control+a")
@@ -194,9 +184,7 @@ def test_student_fetches_runs_fills_and_validates(kit):
         shots.take(page, "visible-check-passes")
 
         # Validate: nbgrader runs the whole notebook and lists what still fails.
-        page.locator(".jp-Toolbar-item", has_text="Validate").click()
-        dialog = page.locator(".jp-Dialog", has_text="Validation Results")
-        dialog.wait_for(timeout=RUN_TIMEOUT)
+        dialog = ui.validate(page, RUN_TIMEOUT)
         result = dialog.inner_text()
         shots.take(page, "validate-result")
         assert "not attempted yet" in result                  # the other TODOs
@@ -207,15 +195,8 @@ def test_student_fetches_runs_fills_and_validates(kit):
                    for c in saved["cells"]), "Validate did not save the typed answer first"
 
         # Submit from the Assignments tab: the submission lands in the exchange's inbound folder.
-        # The page was reloaded when the notebook opened, and JupyterLab restores the Assignments tab
-        # only if it saved its layout before that: reopen the list from the menu (it activates the
-        # tab if it is there, opens it if not).
-        dialog.get_by_role("button", name="Ok").click()
-        dialog.wait_for(state="detached")
-        _menu(page, "Nbgrader", "Assignment List")
-        page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
-            "button", name="Submit").click()
-        page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for()
+        ui.close_dialog(dialog)
+        ui.submit(page, ASSIGNMENT)
         shots.take(page, "submitted")
         inbound = kit["course"].exchange / COURSE_ID / "inbound"
         assert [p for p in inbound.iterdir() if f"+{ASSIGNMENT}+" in p.name], "no submission in the exchange"

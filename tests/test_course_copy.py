@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cs231n.grading.tools import course as C
-from cs231n.grading.tools.simulate import Mutant, load_mutants, read_nb, solution_sources
+from cs231n.grading.tools.simulate import SIMULATED_SUBMISSIONS, Mutant, load_mutants, read_nb, solution_sources
 from cs231n.notebook_cells import grade_id, is_graded_code_cell
 
 
@@ -39,7 +39,7 @@ def test_prepare_course_keeps_siblings_and_demo_class_mutates_only_the_chosen(tm
 
 
 def _changes(folder: Path, assignment: str, notebook: str, items: list[dict]) -> None:
-    path = folder / "grading" / assignment / f"{notebook}.json"
+    path = folder / SIMULATED_SUBMISSIONS / assignment / f"{notebook}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(items))
 

@@ -221,24 +221,35 @@ def test_cache_survives_later_forward_passes(backend):
         assert np.array_equal(got, want)
 
 
-def test_workspace_pool_reuses_only_released_buffers():
+def test_workspace_pool_lends_each_buffer_to_one_borrower_at_a_time():
     pool = fast_layers._WorkspacePool(max_bytes=10_000)
-    a = pool.get((10, 10), np.float64)
-    view = a[2:]
-    b = pool.get((10, 10), np.float64)
-    assert b is not a  # a is still referenced
-    del a
-    c = pool.get((10, 10), np.float64)
-    assert c is not b and not np.shares_memory(c, view)  # a's view keeps a busy
-    del view, c
-    d = pool.get((10, 10), np.float64)
-    assert d is not b  # d is a recycled buffer (the first one or c), b is still in use
-    d_id = id(d)
-    del d
-    assert id(pool.get((10, 10), np.float64)) == d_id  # released again, so handed out again
-    assert len(pool._buffers[((10, 10), "<f8")]) == 3
-    big = pool.get((40, 40), np.float64)  # 12.8 kB: over the limit, so not pooled
-    assert big.shape == (40, 40) and pool._pooled_bytes() <= 10_000
+    with pool.borrow((10, 10), np.float64) as a:
+        with pool.borrow((10, 10), np.float64) as b:
+            assert b is not a and not np.shares_memory(a, b)  # a is still lent out
+            assert a.shape == b.shape == (10, 10) and a.dtype == np.float64
+    assert len(pool._free[((10, 10), "<f8")]) == 2  # both came back
+    with pool.borrow((10, 10), np.float64) as c:
+        assert c is a or c is b  # reused, not allocated again
+    with pool.borrow((40, 40), np.float64) as big:  # 12.8 kB: over the limit, so not kept
+        assert big.shape == (40, 40)
+    assert pool._free_bytes() <= 10_000 and ((40, 40), "<f8") not in pool._free
+
+
+def test_workspace_pool_returns_a_buffer_when_the_block_fails():
+    pool = fast_layers._WorkspacePool(max_bytes=10_000)
+    with pytest.raises(RuntimeError), pool.borrow((5,), np.float32) as a:
+        raise RuntimeError("the layer failed")
+    with pool.borrow((5,), np.float32) as again:
+        assert again is a
+
+
+def test_workspace_pool_drops_other_shapes_to_stay_bounded():
+    pool = fast_layers._WorkspacePool(max_bytes=1000)
+    with pool.borrow((100,), np.float64):  # 800 bytes
+        pass
+    with pool.borrow((50,), np.float64):  # 400 bytes: the 800-byte buffer is dropped to make room
+        pass
+    assert list(pool._free) == [((50,), "<f8")] and pool._free_bytes() == 400
 
 
 # ----------------------------------------------------------------------------------------------------

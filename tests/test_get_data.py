@@ -6,6 +6,8 @@ a fast stand-in (except in one integration test), so the split logic is checked 
 
 import os
 import pickle
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from cs231n.data import (
     load_cifar10,
     load_dataset,
 )
+from cs231n.data.__main__ import main as data_main
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 N_PER_BATCH, N_TEST = 60, 40  # 300 training images, 40 test images
@@ -184,36 +187,68 @@ def test_synthetic_is_cached_and_regenerated_when_corrupt(env, monkeypatch):
     first = load_dataset("synthetic")
     assert fake.calls == [(300, 40, 0)]
     cache = ds.synthetic_cache_path()
-    assert cache.parent == tmp_path / "data" and cache.is_file() and "seed0" in cache.name
+    assert cache.parent == tmp_path / "data" and cache.is_dir() and "seed0" in cache.name
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{name}.npy" for name in ds.CACHE_ARRAYS)
     second = load_dataset("synthetic")
     assert fake.calls == [(300, 40, 0)]  # loaded from the cache, not regenerated
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
-    cache.write_bytes(cache.read_bytes()[:1000])  # truncated: regenerated, then cached again
+    x_file = cache / "X_train.npy"
+    x_file.write_bytes(x_file.read_bytes()[:1000])  # truncated: regenerated, then cached again
     third = load_dataset("synthetic")
     assert len(fake.calls) == 2 and all(np.array_equal(a, b) for a, b in zip(first, third, strict=True))
     load_dataset("synthetic")
     assert len(fake.calls) == 2
-    assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no temporary files left
+    assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no temporary or damaged folders left
 
 
-def test_synthetic_cache_is_memory_mapped_read_only(env, tmp_path):
-    """The uncompressed cache is mapped, not read: the arrays are read-only views of the file, equal
-    to np.load's, and get_cifar10_data still returns writable copies; a compressed cache still loads."""
+def test_half_written_synthetic_cache_is_not_used(env):
+    """A cache is only read under its final name, which the writer gives a complete folder in one rename:
+    a writer's leftover temporary folder is ignored, and a folder missing a file is made again."""
+    tmp_path, fake = env
+    cache = ds.synthetic_cache_path()
+    X_train, y_train, X_test, y_test = FakeGenerator()(300, 40, 0)
+    leftover = cache.with_name(f".{cache.name}-abc123.part")  # a writer that died after one file
+    leftover.mkdir(parents=True)
+    np.save(leftover / "X_train.npy", X_train)
+    load_dataset("synthetic")
+    assert len(fake.calls) == 1  # not taken for a cache
+    shutil.rmtree(cache)
+    cache.mkdir()
+    for name, array in (("X_train", X_train), ("y_train", y_train), ("X_test", X_test)):  # no y_test.npy
+        np.save(cache / f"{name}.npy", array)
+    load_dataset("synthetic")
+    assert len(fake.calls) == 2 and (cache / "y_test.npy").is_file()
+
+
+def test_synthetic_cache_is_memory_mapped_read_only(env):
+    """The cache is mapped, not read: the arrays are read-only views of its .npy files, equal to what
+    np.load reads, and get_cifar10_data still returns writable copies."""
     first = load_dataset("synthetic")
     X_train = load_dataset("synthetic")[0]
     assert isinstance(X_train, np.ndarray) and not X_train.flags.writeable
     assert isinstance(X_train.base, np.memmap)
-    with np.load(ds.synthetic_cache_path()) as f:
-        assert all(np.array_equal(f[k], a) and f[k].dtype == a.dtype
-                   for k, a in zip(("X_train", "y_train", "X_test", "y_test"), first, strict=True))
+    assert Path(X_train.base.filename) == ds.synthetic_cache_path() / "X_train.npy"
+    for name, array in zip(ds.CACHE_ARRAYS, first, strict=True):
+        stored = np.load(ds.synthetic_cache_path() / f"{name}.npy")
+        assert np.array_equal(stored, array) and stored.dtype == array.dtype
     data = get_cifar10_data(num_training=20, num_validation=0, num_test=5, num_dev=0, subtract_mean=False,
                             dataset="synthetic")
     assert data["X_train"].flags.writeable and np.array_equal(data["X_train"].transpose(0, 2, 3, 1), first[0][:20])
-    packed = tmp_path / "packed.npz"
-    np.savez_compressed(packed, a=np.arange(6).reshape(2, 3), b=np.ones(3, dtype=np.uint8))
-    arrays = ds._npz_arrays(packed)
-    assert np.array_equal(arrays["a"], np.arange(6).reshape(2, 3)) and arrays["b"].dtype == np.uint8
+
+
+def test_old_npz_cache_is_ignored_and_named_by_info(env, capsys):
+    """A cache of the single-.npz layout is never read; `python -m cs231n.data info` names it for deletion."""
+    tmp_path, fake = env
+    old = tmp_path / "data" / "synthetic-cifar10-v1-0123abcd-seed0-300-40.npz"
+    old.parent.mkdir(parents=True)
+    np.savez(old, **dict(zip(ds.CACHE_ARRAYS, FakeGenerator()(300, 40, 0), strict=True)))
+    load_dataset("synthetic")
+    assert len(fake.calls) == 1 and "layout2" in ds.synthetic_cache_path().name
+    capsys.readouterr()
+    assert data_main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"synthetic cache: {ds.synthetic_cache_path()}" in out and f"old synthetic cache: {old}" in out
 
 
 def test_synthetic_cache_is_keyed_by_generator_version(env, monkeypatch):

@@ -326,12 +326,13 @@ def alive(pid: int) -> bool:
     return "\nState:\tZ" not in state
 
 
-def test_time_limits_per_notebook_and_per_submission(tiny_template, tmp_path, monkeypatch):
+def test_time_limits_per_notebook_and_per_submission(tiny_template, tmp_path):
     # The hanging answers report their kernel's pid through a file in tmp_path, which a sandboxed kernel
     # can neither see nor give a host pid for: time limits are tested without the sandbox (it has its
-    # own tests in test_sandbox.py).
-    monkeypatch.setenv("CS231N_SANDBOX", "0")
+    # own tests in test_sandbox.py), switched off in this course's configuration.
     course = copy_course(tiny_template, tmp_path / "course")
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("\nc.GradingSettings.sandbox = False\n")
     release, answers = C.release_notebooks(course, TINY), C.reference_answers(course, TINY)
     slow_pid, stuck_pid = tmp_path / "slow.pid", tmp_path / "stuck.pid"
     slow = {**answers, "a_basics": {**answers["a_basics"], "add": hanging(slow_pid)}}

@@ -1,7 +1,7 @@
 """Full nbgrader rounds in temporary copies of the course.
 
 1. The real assignments: the reference gets every autograded point, the untouched release gets zero,
-   and each classic bug (grading/mutants/) loses points exactly in the tests it names.
+   and each classic bug (simulated_submissions/mutants/) loses points exactly in the tests it names.
 2. A small robustness course: a notebook that kills its kernel or ignores interrupts is graded as far
    as it ran, the other notebooks and students are still graded, and a notebook can load a sibling
    that sorts after it.
@@ -28,7 +28,7 @@ ASSIGNMENTS = C.assignments_with_notebooks(ROOT)
 pytestmark = pytest.mark.slow
 
 
-#: CS231N_ALL_MUTANTS=1 grades every classic bug of grading/mutants/ (make check does too); by default
+#: CS231N_ALL_MUTANTS=1 grades every classic bug of simulated_submissions/mutants/ (make check does too); by default
 #: one bug per notebook, which keeps `make test` within CI's time.
 ALL_MUTANTS = os.environ.get("CS231N_ALL_MUTANTS", "") not in ("", "0")
 

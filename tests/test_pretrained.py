@@ -19,11 +19,11 @@ from given.classifier import (  # noqa: E402
     load_pretrained_classifier,
 )
 from given.train_classifier import augment_batch, train  # noqa: E402
+from given.train_classifier import main as train_main  # noqa: E402
 
 import cs231n.pretrained as pretrained  # noqa: E402
 from cs231n.data import cifar10_present, load_cifar10_batch  # noqa: E402
 from cs231n.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error  # noqa: E402
-from cs231n.pretrained.__main__ import main as pretrained_main  # noqa: E402
 
 
 def _small_model(seed: int = 0, widths=(3, 4, 5)) -> ConvNetClassifier:
@@ -175,7 +175,8 @@ def test_preprocess_deprocess_round_trip(model):
 def test_shipped_weights_match_the_pinned_digest():
     path = pretrained.weights_path()
     assert path.is_file()
-    assert pretrained.file_sha256(path) == pretrained.WEIGHTS_SHA256
+    assert pretrained.digest_path(path) == path.with_name("cifar10_convnet.npz.sha256")
+    assert pretrained.file_sha256(path) == pretrained.pinned_sha256()
     arrays = pretrained.load_weights()
     assert all(v.dtype == np.float32 for v in arrays.values())
     assert arrays["pixel_mean"].shape == arrays["pixel_std"].shape == (3,)
@@ -194,7 +195,7 @@ def test_corrupt_or_missing_weights_raise_a_clear_error(tmp_path, monkeypatch):
     data[len(data) // 2] ^= 0xFF
     corrupt.write_bytes(bytes(data))
     with pytest.raises(pretrained.WeightsError, match="SHA-256") as info:
-        pretrained.load_weights(corrupt, sha256=pretrained.WEIGHTS_SHA256)
+        pretrained.load_weights(corrupt, sha256=pretrained.pinned_sha256())
     assert pretrained.TRAIN_COMMAND in str(info.value)
     # The default (shipped) location is checked against the pinned digest.
     monkeypatch.setattr(pretrained, "weights_path", lambda: corrupt)
@@ -214,6 +215,9 @@ def test_corrupt_or_missing_weights_raise_a_clear_error(tmp_path, monkeypatch):
 def test_save_weights_round_trip(tmp_path):
     arrays = _small_model().state()
     digest = pretrained.save_weights(tmp_path / "w.npz", arrays, {"accuracy": {"test": 0.5}})
+    assert (tmp_path / "w.npz.sha256").read_text() == f"{digest}  w.npz\n"  # the format of sha256sum
+    assert pretrained.pinned_sha256(tmp_path / "w.npz") == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz", "w.npz.sha256"]  # no temporary files left
     loaded = pretrained.load_weights(tmp_path / "w.npz", sha256=digest)
     assert set(loaded) == set(arrays)
     for key in arrays:
@@ -243,12 +247,44 @@ def test_info_command_runs():
     assert result.returncode == 0, result.stderr
     meta = pretrained.load_metadata()
     assert f"test {meta['accuracy']['test']:.4f}" in result.stdout
-    assert pretrained.WEIGHTS_SHA256 in result.stdout
+    assert pretrained.pinned_sha256() in result.stdout
 
 
-def test_train_command_names_the_missing_model_code(tmp_path):
-    with pytest.raises(SystemExit, match="assignment3/given"):
-        pretrained_main(["train", "--course-dir", str(tmp_path)])
+def test_shipped_file_is_checked_against_the_digest_file_beside_it(tmp_path, monkeypatch):
+    """Retraining writes a new digest file; the package reads it at load time (no source rewritten)."""
+    arrays = _small_model().state()
+    shipped = tmp_path / pretrained.WEIGHTS_FILENAME
+    pretrained.save_weights(shipped, arrays, {"accuracy": {"test": 0.5}})
+    monkeypatch.setattr(pretrained, "weights_path", lambda: shipped)
+    assert set(pretrained.load_weights()) == set(arrays)
+    pretrained.save_weights(shipped, {**arrays, "fc_b": arrays["fc_b"] + 1}, {})  # retrained: re-pinned
+    assert pretrained.load_weights()["fc_b"][0] == np.float32(arrays["fc_b"][0] + 1)
+    pretrained.digest_path(shipped).write_text("0" * 64 + "  cifar10_convnet.npz\n")
+    with pytest.raises(pretrained.WeightsError, match="SHA-256"):
+        pretrained.load_weights()
+    pretrained.digest_path(shipped).unlink()
+    with pytest.raises(pretrained.WeightsError, match="digest file"):
+        pretrained.load_weights()
+
+
+def test_package_does_not_reach_into_the_course_material():
+    """The package neither puts assignment3/ on sys.path to import the training code nor rewrites its source."""
+    for source in Path(pretrained.__file__).resolve().parent.glob("*.py"):
+        text = source.read_text()
+        assert "sys.path" not in text and "import_module" not in text and "__init__.py" not in text, source.name
+
+
+def test_old_train_command_names_the_new_one(capsys):
+    from cs231n.pretrained.__main__ import main as pretrained_main
+
+    assert pretrained_main(["train", "--epochs", "8"]) == 2
+    assert pretrained.TRAIN_COMMAND in capsys.readouterr().err
+
+
+def test_train_command_refuses_zero_epochs(capsys):
+    with pytest.raises(SystemExit):
+        train_main(["--epochs", "0"])
+    assert "--epochs must be at least 1" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------

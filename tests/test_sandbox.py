@@ -29,7 +29,7 @@ def namespaces_available() -> bool:
 
 PROBE = """
 import json, os, resource, socket
-result = {"sandbox": os.environ.get("CS231N_SANDBOX", ""), "cwd_files": sorted(os.listdir(".")),
+result = {"cwd_files": sorted(os.listdir(".")),
           "pid": os.getpid(), "kernel": type(get_ipython().kernel).__name__}
 def readable(path):  # something to read there (a covered file reads as empty)
     try:
@@ -81,7 +81,7 @@ def write_targets() -> list[str]:
 
     package = Path(cs231n.__file__).resolve().parent
     return [f"{site_packages()}/zz_cs231n_probe.pth", str(package / "grading" / "guard.py.probe"),
-            str(package / "checks.py.probe"), str(Path.home() / ".cs231n-probe"), "/root/.cs231n-probe",
+            str(package / "checks" / "__init__.py.probe"), str(Path.home() / ".cs231n-probe"), "/root/.cs231n-probe",
             str(ROOT / "cs231n-probe.txt"), "/etc/cs231n-probe", "/var/tmp/cs231n-probe",
             "probe-in-workdir.txt", "/tmp/probe-in-tmp.txt", "~/probe-in-home.txt"]
 
@@ -98,17 +98,15 @@ def server():
     httpd.shutdown()
 
 
-def run_probe(cwd: Path, paths: list[str], port: int, env: dict[str, str]) -> dict:
-    """Start a grading kernel as nbgrader does (cwd = the submission folder) and run PROBE in it."""
+def run_probe(cwd: Path, paths: list[str], port: int, settings: dict[str, object]) -> dict:
+    """Start a grading kernel as nbgrader does (cwd = the submission folder), with these grading
+    settings (``GradingSettings`` traits), and run PROBE in it. ``sandbox`` in the result: the isolation
+    the kernel's launcher recorded ("off" when it ran without the sandbox and recorded none)."""
+    from traitlets.config import Config
+
     async def main():
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            km = LimitedKernelManager(kernel_name="python3")
-            await km.start_kernel(cwd=str(cwd))
-        finally:
-            for k, v in old.items():
-                os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        km = LimitedKernelManager(kernel_name="python3", config=Config({"GradingSettings": settings}))
+        await km.start_kernel(cwd=str(cwd))
         kc = km.client()
         kc.start_channels()
         try:
@@ -117,11 +115,12 @@ def run_probe(cwd: Path, paths: list[str], port: int, env: dict[str, str]) -> di
             code = f"PATHS = {paths!r}\nWRITES = {write_targets()!r}\nPORT = {port}\nTEST_PID = {os.getpid()}\n" + PROBE
             await kc.execute_interactive(code, timeout=60,
                                          output_hook=lambda m: texts.append(m["content"].get("text", "")))
+            isolation = km.isolation()
         finally:
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
         line = [t for t in "".join(texts).splitlines() if t.startswith("RESULT")][0]
-        return json.loads(line[len("RESULT"):])
+        return {**json.loads(line[len("RESULT"):]), "sandbox": isolation["isolation"] if isolation else "off"}
 
     return asyncio.run(main())
 
@@ -149,8 +148,8 @@ def secret_paths(course: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def sandboxed(course, server):
     cwd = course / "autograded" / "alice" / "a1"
-    paths = [*secret_paths(course), "nb.ipynb", str(package_repository() / "cs231n" / "checks.py")]
-    return run_probe(cwd, paths, server, {"CS231N_SANDBOX": "1", "CS231N_KERNEL_MEMORY_MB": "3000"})
+    paths = [*secret_paths(course), "nb.ipynb", str(package_repository() / "cs231n" / "checks" / "__init__.py")]
+    return run_probe(cwd, paths, server, {"sandbox": True, "kernel_memory_mb": 3000})
 
 
 def test_the_probe_paths_exist_outside_the_sandbox(course):
@@ -167,7 +166,7 @@ def test_working_directory_holds_the_submission_only(sandboxed):
 
 
 def test_kernel_can_import_the_package_but_not_read_instructor_files(sandboxed, course):
-    assert sandboxed["read"][str(package_repository() / "cs231n" / "checks.py")] is True
+    assert sandboxed["read"][str(package_repository() / "cs231n" / "checks" / "__init__.py")] is True
     if namespaces_available():
         assert sandboxed["sandbox"] == "full"
         assert {p: sandboxed["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}
@@ -232,8 +231,8 @@ def test_memory_limit_applies_inside_the_sandbox(sandboxed):
 
 def test_sandbox_off_gives_the_plain_kernel_with_network(course, server):
     cwd = course / "autograded" / "alice" / "a1"
-    result = run_probe(cwd, [str(course / "gradebook.db")], server, {"CS231N_SANDBOX": "0"})
-    assert result["sandbox"] == "0" and result["network"] is True  # the setting, not a sandbox report
+    result = run_probe(cwd, [str(course / "gradebook.db")], server, {"sandbox": False})
+    assert result["sandbox"] == "off" and result["network"] is True  # no sandbox, so no sandbox report
     assert result["read"][str(course / "gradebook.db")] is True
 
 
@@ -270,9 +269,9 @@ def test_kernel_starts_when_the_kit_lies_under_a_covered_folder(course, server):
     if not namespaces_available():
         pytest.skip("no namespaces on this machine: nothing is covered, see the fallback test")
     cwd = course / "autograded" / "alice" / "a1"
-    checks_py = str(package_repository() / "cs231n" / "checks.py")
+    checks_py = str(package_repository() / "cs231n" / "checks" / "__init__.py")
     result = run_probe(cwd, [*secret_paths(course), checks_py], server,
-                       {"CS231N_SANDBOX": "1", "CS231N_SANDBOX_HIDE": str(package_repository())})
+                       {"sandbox": True, "sandbox_hide": [str(package_repository())]})
     assert result["sandbox"] == "full" and result["kernel"] == "GuardedKernel"
     assert result["read"][checks_py] is True
     assert {p: result["read"][p] for p in secret_paths(course)} == {p: False for p in secret_paths(course)}

@@ -1,4 +1,4 @@
-"""Attack submissions (grading/attacks/) graded in one real nbgrader round: no attack earns a point
+"""Attack submissions (simulated_submissions/attacks/) graded in one real nbgrader round: no attack earns a point
 that the honest code behind it would not, honest work next to an attack keeps its points, and attacks
 on the grading machinery are flagged for review.
 """
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from cs231n.grading.tools import course as C
-from cs231n.grading.tools.attacks import load_attacks
-from cs231n.grading.tools.simulate import read_nb
+from cs231n.grading.tools.attack_submissions import load_attacks
+from cs231n.grading.tools.simulate import SIMULATED_SUBMISSIONS, read_nb
 from cs231n.notebook_cells import BEGIN_SOLUTION
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def machine_state() -> dict:
 def attack_markers() -> list[str]:
     import runpy
 
-    return runpy.run_path(str(ROOT / "grading" / "attacks" / f"{ASSIGNMENT}.py"))["MARKERS"]
+    return runpy.run_path(str(ROOT / SIMULATED_SUBMISSIONS / "attacks" / f"{ASSIGNMENT}.py"))["MARKERS"]
 
 
 def build_course(tmp_path_factory, name: str, attacks: list, with_reference: bool = True) -> Path:

@@ -478,7 +478,7 @@ def load_pretrained_classifier(path: str | None = None, dtype: np.dtype | type =
 
     Inputs:
     - path: a weights file to load instead of the shipped one (as written by
-      `python -m cs231n.pretrained train --out PATH`); its digest is not checked
+      `python -m given.train_classifier --out PATH`); its digest is not checked
     - dtype: dtype of the parameters and of preprocess's output (float64 by default)
 
     Returns:

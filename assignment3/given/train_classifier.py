@@ -1,6 +1,10 @@
 """Training of the pretrained CIFAR-10 ConvNet (given code, assignment 3; the instructor runs it once).
 
-    python -m cs231n.pretrained train [--epochs N]       # calls train_pretrained() below
+    cd assignment3 && python -m given.train_classifier [--epochs N] [--out PATH] [--seed S]
+
+trains with train_pretrained() below on real CIFAR-10 (env CS231N_CIFAR10_DIR or
+`python -m cs231n.data download cifar10`) and writes the weights file with its digest file (by
+default the shipped cs231n/pretrained/cifar10_convnet.npz; commit both files).
 
 Recipe: the course's standard split (the first 49,000 training images to train, the next 1,000 to
 validate, the 10,000 test images to report), per-channel normalisation with the training split's
@@ -11,11 +15,15 @@ warm-up and a cosine decay of the learning rate, L2 weight decay, float32 arithm
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import math
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -220,3 +228,37 @@ def train_pretrained(
         },
     }
     return arrays, metadata
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Entry point of `python -m given.train_classifier` (run in assignment3/): train the classifier and
+    write the weights file and its digest file.
+
+    Inputs:
+    - argv: arguments without the program name; default sys.argv[1:]
+
+    Returns:
+    - int: the exit status (0)
+    """
+    from cs231n.pretrained import TRAIN_COMMAND, save_weights, weights_path
+
+    parser = argparse.ArgumentParser(prog="python -m given.train_classifier", description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=8, help="passes over the training set (default 8)")
+    parser.add_argument("--out", help="where to write the weights (default: the shipped file of cs231n.pretrained)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    out = Path(args.out) if args.out else weights_path()
+    print(f"weights will be written to {out}")
+    arrays, metadata = train_pretrained(epochs=args.epochs, seed=args.seed)
+    metadata["date"] = datetime.date.today().isoformat()
+    metadata["command"] = f"{TRAIN_COMMAND} --epochs {args.epochs} --seed {args.seed}"
+    digest = save_weights(out, arrays, metadata)
+    print(f"wrote {out} ({out.stat().st_size} bytes), SHA-256 {digest}, and its digest file beside it")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,8 +28,8 @@ from .dataset import (
     synthetic_captions_dir,
 )
 from .download import download_coco_captioning
-from .features import image_features
 from .synthetic import IDX_TO_WORD, WORD_TO_IDX
+from .synthetic_features import image_features
 
 download = download_coco_captioning
 

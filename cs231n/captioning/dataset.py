@@ -101,13 +101,13 @@ def make_synthetic_captions(
 
     Returns a dict with:
     - train_captions: int32 (N_c, 17); train_image_idxs: int32 (N_c,), rows of train_features.
-    - train_features: float32 (num_train, 512) (or 4096), from `features.image_features`.
+    - train_features: float32 (num_train, 512) (or 4096), from `synthetic_features.image_features`.
     - train_urls: str array (num_train,), "synthetic://train/000123".
     - train_images: uint8 (num_train, 64, 64, 3), the pictures themselves.
     - val_* likewise; idx_to_word: list of 26 words; word_to_idx: dict.
     """
-    from .features import image_features
     from .synthetic import IDX_TO_WORD, WORD_TO_IDX, make_split
+    from .synthetic_features import image_features
 
     data: dict = {}
     for k, (split, n) in enumerate((("train", num_train), ("val", num_val))):
@@ -128,10 +128,10 @@ def make_synthetic_captions(
 def synthetic_version() -> str:
     """The generator's declared version plus a digest of the source of the generator and of the
     feature function, so a cache written by any other revision is never read back."""
-    from . import features, synthetic
+    from . import synthetic, synthetic_features
 
     h = hashlib.sha256()
-    for module in (synthetic, features):
+    for module in (synthetic, synthetic_features):
         h.update(Path(module.__file__).read_bytes())
     return f"{synthetic.SYNTHETIC_CAPTIONS_VERSION}-{h.hexdigest()[:8]}"
 
@@ -210,7 +210,7 @@ def ensure_synthetic_captions(
 
 def _add_fc7_features(folder: Path) -> None:
     """Compute the 4096-d features files of a synthetic folder from its images, if missing."""
-    from .features import image_features
+    from .synthetic_features import image_features
 
     for split in coco.SPLITS:
         path = folder / coco.features_file(split, pca_features=False)

@@ -21,8 +21,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from cs231n.data.download import download_file, extract_archive, file_digests, verify_file
+from cs231n.data.download import download_file, file_digests, verify_file
 from cs231n.data.errors import DownloadError
+from cs231n.data.extract import extract_archive
 from cs231n.data.paths import data_dir
 
 from .coco import required_files

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import download as dl
 from .cli import add_download_options, run_command
+from .dataset import CACHE_ARRAYS
 from .paths import CIFAR10_BATCH_FILES, DOWNLOAD_COMMAND, cifar10_dir, cifar10_present, data_dir, setting_problems
 
 
@@ -32,11 +33,15 @@ def _info() -> int:
     part = data_dir() / (dl.CIFAR10_ARCHIVE + ".part")
     if part.is_file():
         print(f"partial download: {part} ({part.stat().st_size / 1e6:.1f} MB; the download command resumes it)")
-    caches = sorted(data_dir().glob("synthetic-cifar10-*.npz")) if data_dir().is_dir() else []
+    found = sorted(data_dir().glob("synthetic-cifar10-*")) if data_dir().is_dir() else []
+    caches = [path for path in found if path.is_dir()]
     for cache in caches:
-        print(f"synthetic cache: {cache} ({cache.stat().st_size / 1e6:.0f} MB)")
+        mb = sum(f.stat().st_size for f in cache.glob("*.npy")) / 1e6
+        print(f"synthetic cache: {cache} ({mb:.0f} MB)")
     if not caches:
         print("synthetic cache: none yet (made on first use)")
+    for old in (path for path in found if path.suffix == ".npz"):
+        print(f"old synthetic cache: {old} (a single .npz, no longer read: delete it to free the space)")
     forced = os.environ.get("CS231N_DATASET", "").strip()
     auto = "cifar10" if cifar10_present(root) else "synthetic"
     if forced:
@@ -50,8 +55,7 @@ def _info() -> int:
                         f"kept (set CS231N_DATA_DIR to a writable folder)")
     for cache in caches:
         try:
-            with np.load(cache, mmap_mode="r") as arrays:
-                _ = [arrays[name].shape for name in ("X_train", "y_train", "X_test", "y_test")]
+            _ = [np.load(cache / f"{name}.npy", mmap_mode="r").shape for name in CACHE_ARRAYS]
         except Exception as exc:  # noqa: BLE001 - any unreadable cache is a problem to show
             problems.append(f"the synthetic cache {cache} is damaged ({type(exc).__name__}): delete it, it is "
                             f"made again on first use")

@@ -10,7 +10,7 @@ What it guarantees:
   restarts cleanly from byte 0.
 - Extraction goes to a temporary folder next to the destination, which is renamed into place only
   when complete, so a half-extracted `cifar-10-batches-py` never exists. Unsafe tar members
-  (absolute paths, `..`, links, devices) are refused.
+  (absolute paths, `..`, links, devices) are refused (module `extract`).
 - An archive downloaded by hand and placed at `<data dir>/cifar-10-python.tar.gz` is verified and
   used without any network access.
 """
@@ -20,18 +20,16 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import shutil
 import sys
-import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TextIO
 
+from .download_progress import DownloadProgress
 from .errors import ChecksumError, DownloadError
+from .extract import extract_archive
 from .paths import CIFAR10_BATCH_FILES, CIFAR10_FOLDER, DOWNLOAD_COMMAND, data_dir
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -46,61 +44,6 @@ _USER_AGENT = "cs231n-kit-downloader/1.0 (+python urllib)"
 
 class _Interrupted(Exception):
     """The connection ended before the whole file arrived (the .part is kept for resuming)."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Progress display
-# ----------------------------------------------------------------------------------------------
-
-
-class _Progress:
-    """One updating line on a terminal; a line every 10% (or every 30 s) otherwise."""
-
-    def __init__(self, total: int | None, stream: TextIO | None, enabled: bool = True):
-        self.total = total
-        self.stream = stream if stream is not None else sys.stdout
-        self.enabled = enabled
-        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.start = time.monotonic()
-        self.last_line = self.start
-        self.last_decile = -1
-        self.start_bytes: int | None = None
-        self.line_open = False
-
-    def _text(self, done: int) -> str:
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = (done - (self.start_bytes or 0)) / elapsed
-        if self.total:
-            head = f"{100 * done / self.total:5.1f}% {done / 1e6:7.1f} / {self.total / 1e6:.1f} MB"
-        else:
-            head = f"{done / 1e6:7.1f} MB"
-        return f"  {head}  {rate / 1e6:6.2f} MB/s"
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        if self.start_bytes is None:
-            self.start_bytes = done
-        if self.tty:
-            self.stream.write("\r" + self._text(done))
-            self.stream.flush()
-            self.line_open = True
-            return
-        now = time.monotonic()
-        decile = int(10 * done / self.total) if self.total else -1
-        if decile > self.last_decile or now - self.last_line > 30:
-            self.last_decile, self.last_line = decile, now
-            print(self._text(done), file=self.stream, flush=True)
-
-    def finish(self) -> None:
-        if self.line_open:  # end the updating line once
-            self.stream.write("\n")
-            self.stream.flush()
-            self.line_open = False
-
-    def say(self, message: str) -> None:
-        if self.enabled:
-            print(message, file=self.stream, flush=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -141,7 +84,7 @@ def _resume_offset(resp, offset: int) -> int | None:
     return offset if offset > 0 and start == offset else None
 
 
-def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress: _Progress) -> None:
+def _fetch_once(url: str, part: Path, size: int | None, timeout: float, progress: DownloadProgress) -> None:
     """
     One HTTP request: append to `part` (resuming) or rewrite it from byte 0.
 
@@ -262,7 +205,7 @@ def download_file(
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    bar = _Progress(size, stream, enabled=progress)
+    bar = DownloadProgress(size, stream, enabled=progress)
     bar.say(f"Downloading {url}\n  to {dest}")
     for attempt in range(1, attempts + 1):
         try:
@@ -289,85 +232,6 @@ def download_file(
     verify_file(part, size, md5, sha256, command)
     os.replace(part, dest)
     return dest
-
-
-# ----------------------------------------------------------------------------------------------
-# Safe extraction
-# ----------------------------------------------------------------------------------------------
-
-
-def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
-    """Refuse members that could write outside the target folder or are not plain files/folders."""
-    name = PurePosixPath(member.name)
-    if name.is_absolute() or ".." in name.parts or member.name.startswith(("/", "\\")):
-        raise DownloadError(f"{archive}: refusing unsafe member path {member.name!r}")
-    if not (member.isfile() or member.isdir()):
-        raise DownloadError(f"{archive}: refusing member {member.name!r} (links and devices are not allowed)")
-
-
-def _extract_tar(archive: Path, tmp: Path) -> None:
-    with tarfile.open(archive, "r:gz") as tar:
-        members = tar.getmembers()
-        for m in members:
-            _check_member(m, archive)
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(tmp, members=members, filter="data")
-        else:  # pragma: no cover - Python < 3.11.4
-            tar.extractall(tmp, members=members)
-
-
-def _extract_zip(archive: Path, tmp: Path) -> None:
-    """Unpack a zip after the same checks as tar members: no absolute or `..` paths, no symlinks."""
-    with zipfile.ZipFile(archive) as zf:
-        members = zf.infolist()
-        for m in members:
-            name = PurePosixPath(m.filename)
-            if name.is_absolute() or ".." in name.parts or m.filename.startswith(("/", "\\")) or ":" in m.filename:
-                raise DownloadError(f"{archive}: refusing unsafe member path {m.filename!r}")
-            if (m.external_attr >> 16) & 0o170000 == 0o120000:
-                raise DownloadError(f"{archive}: refusing member {m.filename!r} (links are not allowed)")
-        zf.extractall(tmp, members=members)
-
-
-def extract_archive(archive: Path, dest_parent: Path, folder: str, required: tuple[str, ...]) -> Path:
-    """
-    Unpack `folder/` from a .tar.gz (or a .zip) into dest_parent atomically.
-
-    Inputs:
-    - archive: the verified .tar.gz, or a .zip (recognised by its content, not its name).
-    - dest_parent: where `folder` will appear.
-    - folder: the top-level folder the archive holds (e.g. "cifar-10-batches-py").
-    - required: files that must be inside `folder` for the extraction to count as complete.
-
-    Returns:
-    - dest_parent / folder, which is complete when it exists: the files are extracted into a
-      temporary folder beside it first and renamed into place in one step (an existing folder
-      there is replaced).
-    """
-    dest_parent.mkdir(parents=True, exist_ok=True)
-    final = dest_parent / folder
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder}-extract-", dir=dest_parent))
-    try:
-        try:
-            if zipfile.is_zipfile(archive):
-                _extract_zip(archive, tmp)
-            else:
-                _extract_tar(archive, tmp)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
-            if isinstance(e, DownloadError):
-                raise
-            raise DownloadError(f"{archive} could not be unpacked ({e}); delete it and download again.") from e
-        unpacked = tmp / folder
-        absent = [name for name in required if not (unpacked / name).is_file()]
-        if absent:
-            raise DownloadError(f"{archive} does not hold {folder}/{', '.join(absent)}: not the expected archive.")
-        if final.exists():  # replace an older copy: move it aside first, then swap in the new one
-            os.replace(final, tmp / "previous")
-        os.replace(unpacked, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
-
 
 # ----------------------------------------------------------------------------------------------
 # CIFAR-10

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import synthetic as _syn
-from .synthetic import SYNTHETIC_CLASSES
+from . import synthetic_drawing as draw
+from . import synthetic_rendering as render
+from . import synthetic_shapes as shapes
+from .synthetic_shapes import SYNTHETIC_CLASSES
 
 LOCALIZATION_CLASSES: tuple[str, ...] = SYNTHETIC_CLASSES
 """Class names, indexed by label (the synthetic CIFAR-like dataset's ten classes)."""
@@ -172,14 +174,14 @@ def _scene_background(rng: np.random.Generator, b: int, grid: _Grid, clutter: bo
     Returns:
     - img: float32 array of shape (b, S, S, 3) in [0, 1].
     """
-    col = _syn._col
-    c0 = _syn._random_colours(rng, b, _syn._BG_SATURATION, _syn._BG_VALUE)
+    col = draw._col
+    c0 = draw._random_colours(rng, b, render._BG_SATURATION, render._BG_VALUE)
     if not clutter:
         return np.broadcast_to(c0[:, None, None, :], (b, grid.size, grid.size, 3)).copy()
-    c1 = _syn._random_colours(rng, b, _syn._BG_SATURATION, _syn._BG_VALUE)
+    c1 = draw._random_colours(rng, b, render._BG_SATURATION, render._BG_VALUE)
     angle = rng.uniform(0, 2 * np.pi, b)
     ramp = 0.5 + 0.5 * (col(np.cos(angle)) * grid.gx + col(np.sin(angle)) * grid.gy)
-    blotch = _syn._smooth_noise(rng, b, 7, grid.size)
+    blotch = draw._smooth_noise(rng, b, 7, grid.size)
     fine = rng.random((b, grid.size, grid.size), dtype=np.float32)
     w = rng.dirichlet((1.0, 1.0, 0.2), b).astype(np.float32)
     t = col(w[:, 0]) * ramp + col(w[:, 1]) * blotch + col(w[:, 2]) * fine
@@ -192,10 +194,10 @@ def _scene_background(rng: np.random.Generator, b: int, grid: _Grid, clutter: bo
         cos, sin = col(np.cos(angle)), col(np.sin(angle))
         u = cos * (grid.gx - cx) + sin * (grid.gy - cy)
         v = -sin * (grid.gx - cx) + cos * (grid.gy - cy)
-        bar = _syn._box(u, v, 0.0, 0.0, 2.5 * radius, 0.35 * radius)
+        bar = draw._box(u, v, 0.0, 0.0, 2.5 * radius, 0.35 * radius)
         sdf = np.where(col(rng.random(b) < 0.5) > 0, bar, np.hypot(u, v) - radius)
-        colour = _syn._random_colours(rng, b, (0.0, 1.0), (0.1, 1.0))
-        img = _syn._over(img, colour, _syn._alpha(sdf, grid.pixels_per_unit) * col(used))
+        colour = draw._random_colours(rng, b, (0.0, 1.0), (0.1, 1.0))
+        img = draw._over(img, colour, draw._alpha(sdf, grid.pixels_per_unit) * col(used))
     return img
 
 
@@ -214,13 +216,13 @@ def _object_frame(rng: np.random.Generator, y: np.ndarray, grid: _Grid,
     - u, v: float32 arrays of shape (B, S, S): object-local coordinates of every pixel.
     - px: float32 array of shape (B, 1, 1): approximate pixels per object unit (for soft edges).
     """
-    col = _syn._col
+    col = draw._col
     b = y.shape[0]
-    tilt = _syn._UPRIGHT_TILT
-    angle = np.where(_syn._UPRIGHT[y], rng.uniform(-tilt, tilt, b), rng.uniform(-np.pi, np.pi, b))
+    tilt = render._UPRIGHT_TILT
+    angle = np.where(shapes._UPRIGHT[y], rng.uniform(-tilt, tilt, b), rng.uniform(-np.pi, np.pi, b))
     scale = rng.uniform(*scale_range, b)
-    aspect = np.exp(rng.uniform(*np.log(_syn._ASPECT_RANGE), b))
-    shear = rng.uniform(-_syn._SHEAR_MAX, _syn._SHEAR_MAX, b)
+    aspect = np.exp(rng.uniform(*np.log(render._ASPECT_RANGE), b))
+    shear = rng.uniform(-render._SHEAR_MAX, render._SHEAR_MAX, b)
     flip = np.where(rng.random(b) < 0.5, -1.0, 1.0)
     reach = 1.0 - _MAX_SHIFT_MARGIN * scale
     cx, cy = rng.uniform(-reach, reach, (2, b))
@@ -231,7 +233,7 @@ def _object_frame(rng: np.random.Generator, y: np.ndarray, grid: _Grid,
     ru = ru - col(shear) * rv
     u = ru / col(scale * np.sqrt(aspect)) * col(flip)
     v = rv / col(scale / np.sqrt(aspect))
-    amp = rng.uniform(0, _syn._WARP_MAX, (2, b))
+    amp = rng.uniform(0, render._WARP_MAX, (2, b))
     freq = rng.uniform(1.5, 4.0, (2, b))
     phase = rng.uniform(0, 2 * np.pi, (2, b))
     u_w = u + col(amp[0]) * np.sin(col(freq[0]) * v + col(phase[0]))
@@ -252,32 +254,32 @@ def _draw_object(rng: np.random.Generator, img: np.ndarray, y: np.ndarray, grid:
     - img: (B, S, S, 3) with the objects drawn over it.
     - cover: float32 array of shape (B, S, S): each pixel's coverage by the object, in [0, 1].
     """
-    col = _syn._col
+    col = draw._col
     b = y.shape[0]
     u, v, px = _object_frame(rng, y, grid, scale_range)
-    main_c, part_c = _syn._object_colours(rng, y)
+    main_c, part_c = render._object_colours(rng, y)
     q = rng.random((2, b)).astype(np.float32)
-    outline = (rng.random(b) < _syn._OUTLINE_PROB) & _syn._SIMPLE[y]
-    two_tone = (rng.random(b) < _syn._TWO_TONE_PROB) & _syn._SIMPLE[y] & ~outline
+    outline = (rng.random(b) < render._OUTLINE_PROB) & shapes._SIMPLE[y]
+    two_tone = (rng.random(b) < render._TWO_TONE_PROB) & shapes._SIMPLE[y] & ~outline
     thickness = rng.uniform(0.12, 0.2, b).astype(np.float32)
     a_main = np.zeros(u.shape, np.float32)
     a_part = np.zeros(u.shape, np.float32)
-    for c, shape in enumerate(_syn._SHAPES):
+    for c, shape in enumerate(shapes._SHAPES):
         idx = np.flatnonzero(y == c)
         if idx.size == 0:
             continue
         sdf, part = shape(u[idx], v[idx], [qi[idx][:, None, None] for qi in q])
         t = col(thickness[idx])
         sdf = np.where(col(outline[idx]) > 0, np.abs(sdf + t) - t, sdf)
-        a_main[idx] = _syn._alpha(sdf, px[idx])
+        a_main[idx] = draw._alpha(sdf, px[idx])
         if part is not None:
-            a_part[idx] = _syn._alpha(part, px[idx])
+            a_part[idx] = draw._alpha(part, px[idx])
     split = rng.uniform(0, 2 * np.pi, b)
     half = (col(np.cos(split)) * u + col(np.sin(split)) * v) > 0
     a_part = np.where(col(two_tone) > 0, a_main * half, a_part)
     shade = 1.0 + col(rng.uniform(-0.3, 0.3, b)) * u + col(rng.uniform(-0.3, 0.3, b)) * v
-    img = _syn._over(img, np.clip(main_c[:, None, None, :] * shade[..., None], 0.0, 1.0), a_main)
-    img = _syn._over(img, part_c, a_part)
+    img = draw._over(img, np.clip(main_c[:, None, None, :] * shade[..., None], 0.0, 1.0), a_main)
+    img = draw._over(img, part_c, a_part)
     return img, np.maximum(a_main, a_part)
 
 
@@ -315,18 +317,18 @@ def _finish(rng: np.random.Generator, img: np.ndarray, grid: _Grid, clutter: boo
     - uint8 array of shape (B, S, S, 3).
     """
     if clutter:
-        col = _syn._col
+        col = draw._col
         b = img.shape[0]
-        contrast = rng.uniform(*_syn._CONTRAST, b).astype(np.float32)[:, None, None, None]
-        bright = rng.uniform(*_syn._BRIGHTNESS, b).astype(np.float32)[:, None, None, None]
-        cast = (1.0 + rng.normal(0, _syn._COLOUR_CAST, (b, 3))).astype(np.float32)[:, None, None, :]
+        contrast = rng.uniform(*render._CONTRAST, b).astype(np.float32)[:, None, None, None]
+        bright = rng.uniform(*render._BRIGHTNESS, b).astype(np.float32)[:, None, None, None]
+        cast = (1.0 + rng.normal(0, render._COLOUR_CAST, (b, 3))).astype(np.float32)[:, None, None, :]
         angle = rng.uniform(0, 2 * np.pi, b)
-        strength = col(rng.uniform(0, _syn._LIGHT_GRADIENT_MAX, b))
+        strength = col(rng.uniform(0, render._LIGHT_GRADIENT_MAX, b))
         light = 1.0 + strength * (col(np.cos(angle)) * grid.gx + col(np.sin(angle)) * grid.gy)
         img *= contrast
         img += 0.5 - 0.5 * contrast
         img *= (255.0 * bright * cast) * light[..., None]
-        sigma = 255.0 * rng.uniform(0, _syn._NOISE_MAX, b).astype(np.float32)[:, None, None, None]
+        sigma = 255.0 * rng.uniform(0, render._NOISE_MAX, b).astype(np.float32)[:, None, None, None]
         noise = rng.standard_normal(img.shape, dtype=np.float32)
         noise *= sigma
         img += noise

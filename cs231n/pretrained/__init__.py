@@ -9,10 +9,14 @@ assignment 2's solutions, which must not ship in the package students install on
     arrays = load_weights()      # {"conv1_W": (32, 3, 3, 3) float32, ..., "pixel_mean": (3,), "pixel_std": (3,)}
 
     python -m cs231n.pretrained info                      # what the shipped file holds
-    python -m cs231n.pretrained train [--epochs N]        # the instructor's training command
 
-The shipped file's SHA-256 is pinned below (WEIGHTS_SHA256); `load_weights()` refuses a file that
-does not match it. The training command re-pins it when it overwrites the shipped file.
+The instructor (re)trains the weights from the course repository with
+`cd assignment3 && python -m given.train_classifier [--epochs N]` (TRAIN_COMMAND), which needs the
+model code of assignment3/given.
+
+The shipped file's SHA-256 is pinned in a digest file beside it (`cifar10_convnet.npz.sha256`, the
+format `sha256sum` writes and checks); `load_weights()` reads it and refuses a weights file that does
+not match. `save_weights` writes the digest file with every weights file, so retraining re-pins it.
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ import numpy as np
 __all__ = [
     "TRAIN_COMMAND",
     "WEIGHTS_FILENAME",
-    "WEIGHTS_SHA256",
     "WeightsError",
+    "digest_path",
     "file_sha256",
     "load_metadata",
     "load_weights",
+    "pinned_sha256",
     "save_weights",
     "weights_path",
 ]
@@ -41,11 +46,8 @@ __all__ = [
 #: Name of the shipped weights file, inside this package's folder.
 WEIGHTS_FILENAME = "cifar10_convnet.npz"
 
-#: SHA-256 of the shipped weights file (rewritten by `python -m cs231n.pretrained train`).
-WEIGHTS_SHA256 = "9552f70edc970e5eefe537f7d879bd1d0692ae4fd74e8ca497b0be06aa401768"
-
-#: The command that (re)creates the weights file; quoted in every error message.
-TRAIN_COMMAND = "python -m cs231n.pretrained train"
+#: The command that (re)creates the weights file, from the course repository; quoted in every error message.
+TRAIN_COMMAND = "cd assignment3 && python -m given.train_classifier"
 
 #: Key of the JSON metadata record inside the .npz file.
 METADATA_KEY = "metadata"
@@ -61,6 +63,44 @@ def weights_path() -> Path:
     - Path of the shipped weights file (inside the installed package; it may be missing).
     """
     return Path(__file__).resolve().parent / WEIGHTS_FILENAME
+
+
+def digest_path(weights: str | os.PathLike) -> Path:
+    """
+    Inputs:
+    - weights: a weights file
+
+    Returns:
+    - Path of its digest file, beside it: the same name plus ".sha256"
+    """
+    weights = Path(weights)
+    return weights.with_name(weights.name + ".sha256")
+
+
+def pinned_sha256(weights: str | os.PathLike | None = None) -> str:
+    """
+    The SHA-256 a weights file must have, read from its digest file.
+
+    Inputs:
+    - weights: a weights file; default the shipped one
+
+    Returns:
+    - the hexadecimal digest (the first word of the digest file)
+
+    Raises:
+    - WeightsError: the digest file is missing or does not hold a SHA-256
+    """
+    path = digest_path(weights if weights is not None else weights_path())
+    try:
+        digest = path.read_text(encoding="ascii").split()[0].lower()
+    except (OSError, IndexError, UnicodeDecodeError) as exc:
+        raise WeightsError(
+            f"the digest file {path} of the pretrained weights is missing or unreadable ({type(exc).__name__}). "
+            f"Reinstall the package, or recreate the weights with `{TRAIN_COMMAND}`."
+        ) from exc
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise WeightsError(f"{path} does not hold a SHA-256. Recreate the weights with `{TRAIN_COMMAND}`.")
+    return digest
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -81,7 +121,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 def _resolve(path: str | os.PathLike | None, sha256: str | None) -> tuple[Path, str | None]:
     """The file to read and the digest it must have (the pinned one for the shipped file)."""
     if path is None:
-        return weights_path(), sha256 or WEIGHTS_SHA256
+        return weights_path(), sha256 or pinned_sha256()
     return Path(path), sha256
 
 
@@ -90,7 +130,7 @@ def _open_checked(path: Path, sha256: str | None) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise WeightsError(
             f"pretrained weights not found: {path} does not exist. Create it with `{TRAIN_COMMAND}` "
-            f"(run from the course repository; it trains on CIFAR-10 for about half an hour on 2 cores)."
+            f"(from the course repository; it trains on CIFAR-10 for about half an hour on 2 cores)."
         )
     if sha256 is not None:
         actual = file_sha256(path)
@@ -98,7 +138,7 @@ def _open_checked(path: Path, sha256: str | None) -> dict[str, np.ndarray]:
             raise WeightsError(
                 f"pretrained weights {path} are corrupt or not the pinned version: SHA-256 {actual}, "
                 f"expected {sha256}. Reinstall the package, or recreate the file with `{TRAIN_COMMAND}` "
-                f"(which also pins the new digest)."
+                f"(which also writes its new digest file)."
             )
     try:
         with np.load(path, allow_pickle=False) as npz:
@@ -116,8 +156,8 @@ def load_weights(path: str | os.PathLike | None = None, sha256: str | None = Non
 
     Inputs:
     - path: a weights file; default the shipped one (weights_path())
-    - sha256: the digest the file must have; default the pinned WEIGHTS_SHA256 for the shipped file
-      and no check for a file given by path
+    - sha256: the digest the file must have; default the pinned one (its digest file, see
+      pinned_sha256) for the shipped file and no check for a file given by path
 
     Returns:
     - arrays: dict of float32 arrays: conv1_W (C1, 3, 3, 3), conv1_b (C1,), conv2_W (C2, C1, 3, 3),
@@ -160,15 +200,16 @@ def load_metadata(path: str | os.PathLike | None = None, sha256: str | None = No
 
 def save_weights(path: str | os.PathLike, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> str:
     """
-    Write a weights file (uncompressed .npz: float32 arrays plus the JSON metadata record).
+    Write a weights file (uncompressed .npz: float32 arrays plus the JSON metadata record) and its
+    digest file beside it (see digest_path).
 
     Inputs:
-    - path: destination (its folder is created); written to a temporary file, then renamed
+    - path: destination (its folder is created); each file is written under a temporary name, then renamed
     - arrays: name -> array (cast to float32); must include pixel_mean and pixel_std
     - metadata: JSON-serialisable dict
 
     Returns:
-    - the SHA-256 of the written file
+    - the SHA-256 of the written weights file
     """
     path = Path(path)
     if METADATA_KEY in arrays:
@@ -179,4 +220,9 @@ def save_weights(path: str | os.PathLike, arrays: dict[str, np.ndarray], metadat
     payload[METADATA_KEY] = np.array(json.dumps(metadata, indent=1, sort_keys=True))
     np.savez(tmp, **payload)
     os.replace(tmp, path)
-    return file_sha256(path)
+    digest = file_sha256(path)
+    pin = digest_path(path)
+    tmp_pin = pin.with_name(pin.name + ".tmp")
+    tmp_pin.write_text(f"{digest}  {path.name}\n", encoding="ascii")  # the format of `sha256sum`
+    os.replace(tmp_pin, pin)
+    return digest

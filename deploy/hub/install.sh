@@ -22,7 +22,7 @@
 #   --proxy-api-port N    configurable-http-proxy's API port, on 127.0.0.1 [8001]
 #   --spawner-env K=V     extra environment of every user's server (repeatable), e.g. CS231N_DATASET=synthetic
 #   --python PATH         Python >= 3.11 to build the venv with [python3.11, python3.12, python3]
-#   --systemd             also write and enable /etc/systemd/system/cs231n-hub.service
+#   --systemd             install <prefix>/etc/cs231n-hub.service in /etc/systemd/system and start it
 #   --venv DIR            the shared Python environment (JupyterHub, the kit, the proxy in DIR/proxy)
 #                         [<prefix>/venv]; reused when its packages are up to date
 #
@@ -150,8 +150,9 @@ chmod -R a+rX "$venv" "$kit"
 
 # The synthetic data sets, made once, readable by everyone (every notebook falls back to them without
 # real CIFAR-10 / COCO; put real data next to them: python -m cs231n.data download cifar10 --dir DIR).
+# Each is a folder (a single synthetic-cifar10-*.npz is an old cache that is no longer read).
 for f in "$src"/cs231n/datasets/synthetic-*; do
-  [ -e "$f" ] && [ ! -e "$data/$(basename "$f")" ] && cp -r "$f" "$data/"
+  [ -d "$f" ] && [ ! -e "$data/$(basename "$f")" ] && cp -r "$f" "$data/"
 done
 # Both synthetic sets (images, captions) are made here: grading needs them and cannot write them.
 CS231N_DATA_DIR="$data" "$venv/bin/python" -c '
@@ -294,8 +295,9 @@ SH
 chmod 755 "$prefix/bin/start-hub" "$prefix/bin/grade"
 chmod 700 "$prefix/hub"
 
-if [ "$systemd" = 1 ]; then
-  cat > /etc/systemd/system/cs231n-hub.service <<UNIT
+# The systemd unit is always written beside the configuration (the test checks it with systemd-analyze);
+# --systemd installs and starts it.
+cat > "$etc/cs231n-hub.service" <<UNIT
 [Unit]
 Description=JupyterHub of the cs231n course kit
 After=network.target
@@ -307,6 +309,8 @@ Restart=on-failure
 [Install]
 WantedBy=multi-user.target
 UNIT
+if [ "$systemd" = 1 ]; then
+  install -m 644 "$etc/cs231n-hub.service" /etc/systemd/system/cs231n-hub.service
   systemctl daemon-reload && systemctl enable --now cs231n-hub.service
 fi
 

@@ -9,13 +9,14 @@ notebooks empty. ``RobustExecute`` instead:
   in formgrader and the student in the feedback;
 - gives every cell that never ran an error output too, so an unexecuted test cell scores zero
   (nbgrader would count a test cell with no output as passed);
-- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``), so a runaway
+- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``, set by the grading
+  settings: ``cs231n.grading.settings``), so a runaway
   submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell;
-- optionally bounds the wall time of the notebook's cells (``RobustExecute.notebook_timeout``, default
-  from ``CS231N_NOTEBOOK_SECONDS``, counted from the first code cell; ``Execute.timeout`` bounds one
-  cell): the cell running when the time is up is interrupted and every later cell counts as not run;
+- optionally bounds the wall time of the notebook's cells (``GradingSettings.notebook_timeout``, counted
+  from the first code cell; ``Execute.timeout`` bounds one cell): the cell running when the time is up
+  is interrupted and every later cell counts as not run;
 - runs the grading kernel (``cs231n.grading.kernel.guard``): tells it which cells are instructor code (from
   nbgrader's sanitised metadata) and sends every test cell a fresh random nonce; a test cell whose
   output lacks the kernel's proof carrying that nonce fails (``TestNotVerified``);
@@ -37,19 +38,21 @@ import secrets
 import shutil
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Enum, Integer, Unicode, default
+from traitlets import Bool, Enum
+from traitlets.config import Config
 
 from ...notebook_cells import cell_role, grade_id, is_graded_code_cell
 from ..judge.cells import split_judge, tamper_scan, withhold_expected
 from ..judge.judging import answer_sources, judge_cell, parse_observations, run_judge
 from ..judge.records import FORMAT, ReferenceFailed, cache_folder, load_or_make
 from ..kernel.isolation import IsolationUnavailable, check_isolation, isolation_message
-from ..kernel.limits import LimitedKernelManager, configured
+from ..kernel.limits import LimitedKernelManager
 from ..outcomes import (
     CELL_TIMEOUT,
     CHECK_FAILED,
@@ -62,6 +65,7 @@ from ..outcomes import (
     STOPPED,
     stopped,
 )
+from ..settings import GradingSettings
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -100,11 +104,14 @@ def note_output(text: str) -> NotebookNode:
 
 
 class RobustExecute(Execute):
-    """Execute a notebook cell by cell; a dead or unresponsive kernel ends the run, not the grading."""
+    """Execute a notebook cell by cell; a dead or unresponsive kernel ends the run, not the grading.
+
+    Limits, sandbox, reference cache: the grading settings of its configuration (``self.settings``)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
         super().__init__(*args, **kwargs)
+        self.settings = GradingSettings(parent=self)
 
     relabel_stderr = Bool(
         True, help="Show stderr text of graded cells as ordinary output instead of failing the test."
@@ -116,23 +123,16 @@ class RobustExecute(Execute):
              "trusted run of the instructor's source notebook that makes that record.",
     ).tag(config=True)
 
-    require_isolation = Bool(
-        True, help="Refuse to grade where grading kernels cannot be fully isolated (read-only file systems, "
-                   "namespaces, an unprivileged user); False grades anyway and records the isolation each "
-                   "submission had."
-    ).tag(config=True)
+    @property
+    def notebook_timeout(self) -> int:
+        """Wall-time limit of the notebook, s (0 = none): ``GradingSettings.notebook_timeout``; a reference has none."""
+        return max(0, self.settings.notebook_timeout) if self.mode == "grade" else 0
 
-    reference_cache = Unicode(
-        "", help="Folder of reference records (default: $CS231N_REFERENCE_CACHE, else <course>/.cs231n/reference)."
-    ).tag(config=True)
-
-    notebook_timeout = Integer(
-        0, help="Wall-time limit in seconds for the whole notebook (0 = none); Execute.timeout bounds one cell."
-    ).tag(config=True)
-
-    @default("notebook_timeout")
-    def _notebook_timeout_default(self) -> int:
-        return max(0, configured("CS231N_NOTEBOOK_SECONDS", 0))
+    @property
+    def isolation_required(self) -> bool:
+        """Whether less than full isolation stops grading (``GradingSettings.require_isolation``); the instructor's
+        own solution is run sandboxed where the machine allows it, never refused for less."""
+        return self.settings.require_isolation and self.mode == "grade"
 
     def preprocess(self, nb, resources=None, km=None):
         reason = nb.metadata.get("cs231n", {}).get("not_graded")
@@ -145,7 +145,7 @@ class RobustExecute(Execute):
         self.recorded: dict[str, dict] = {}  # reference mode: grade_id -> what the test cell observed
         self.reference_failures: list[str] = []
         self.isolation: dict | None = None
-        check_isolation(self.require_isolation)
+        check_isolation(self.settings, self.isolation_required)
         prepare_data()
         self._reference = self._load_reference(resources) if self.mode == "grade" else None
         nb, resources = super().preprocess(nb, resources, km)
@@ -233,7 +233,7 @@ class RobustExecute(Execute):
         km = getattr(self, "km", None)
         info = km.isolation() if km is not None and hasattr(km, "isolation") else None
         info = info or {"isolation": "none", "reason": "the kernel was started without the sandbox"}
-        if info.get("isolation") != "full" and self.require_isolation:
+        if info.get("isolation") != "full" and self.isolation_required:
             raise IsolationUnavailable(isolation_message(info))
         return info
 
@@ -325,8 +325,8 @@ class RobustExecute(Execute):
             raise ReferenceMismatch("RobustExecute grades only inside nbgrader autograde (no assignment given)")
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-        cache = Path(self.reference_cache) if self.reference_cache else cache_folder(Path(coursedir.root))
-        return load_or_make(source, notebook, cache, make_reference, log=self.log)
+        cache = cache_folder(Path(coursedir.root), self.settings.reference_cache)
+        return load_or_make(source, notebook, cache, partial(make_reference, config=self.config), log=self.log)
 
     def _time_left(self) -> float | None:
         """Seconds left of the notebook's time limit (None = no limit, 0 = none left)."""
@@ -358,11 +358,13 @@ class RobustExecute(Execute):
         return run_sync(lambda: awaitable)()
 
 
-def make_reference(source: Path, notebook: str, log: logging.Logger | None = None, timeout: int = 300) -> dict:
+def make_reference(source: Path, notebook: str, log: logging.Logger | None = None, timeout: int = 300,
+                   config: Config | None = None) -> dict:
     """Run the source notebook in a grading kernel in reference mode and collect what its tests observe.
 
     The notebook runs in a scratch copy of its assignment folder (its siblings and ``given/`` beside
-    it), with ``NBGRADER_EXECUTION=autograde`` as in grading. Returns the record: ``cells`` maps each
+    it), with ``NBGRADER_EXECUTION=autograde`` as in grading, under the grading settings of ``config``
+    (the kernel's limits and sandbox; default: the kit's defaults). Returns the record: ``cells`` maps each
     test cell's grade_id to its observations, the inputs it prepared (``supplies``), its judge block and
     a digest of its source.
     """
@@ -379,8 +381,7 @@ def make_reference(source: Path, notebook: str, log: logging.Logger | None = Non
         nb = nbformat.read(work / f"{notebook}.ipynb", as_version=4)
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         log.info("reference run of %s/%s.ipynb ...", source.name, notebook)
-        # the instructor's own solution: sandboxed where the machine allows it, never refused for less
-        ep = RobustExecute(mode="reference", timeout=timeout, require_isolation=False)
+        ep = RobustExecute(config=config or Config(), mode="reference", timeout=timeout)
         ep.preprocess(nb, {"metadata": {"path": str(work)}})
         failures = list(ep.reference_failures)
         if ep._failure:

@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+from ..settings import GradingSettings
 from .repair import repair_submission
 
 
@@ -25,6 +26,8 @@ def prepare_submission(assignment=None, student=None, notebooks=(), **_):
        unreadable, missing or renamed notebook is replaced by the release marked *not graded* (0 points,
        with the reason), deleted or renamed instructor cells are put back; nbgrader's list of the
        submission's notebooks (``notebooks``, changed in place) then holds exactly the assignment's.
+       A file other than a notebook over ``GradingSettings.submission_file_mb`` (of nbgrader's
+       configuration) is kept aside.
     2. Puts every submitted notebook in the autograded folder before any of them runs: nbgrader grades
        them one at a time in name order and writes each into ``autograded/<student>/<assignment>/`` just
        before running it, so a notebook that loads a sibling (``cs231n.notebook_import.load_notebook``)
@@ -38,7 +41,8 @@ def prepare_submission(assignment=None, student=None, notebooks=(), **_):
     release = root / "release" / what
     expected = sorted(p.stem for p in release.glob("*.ipynb"))
     if expected:
-        repair_submission(folder, expected, release, root / ".cs231n" / "originals" / who / what)
+        repair_submission(folder, expected, release, root / ".cs231n" / "originals" / who / what,
+                          GradingSettings.current(root).submission_file_mb)
         if isinstance(notebooks, list):
             notebooks[:] = [str(folder / f"{name}.ipynb") for name in expected if (folder / f"{name}.ipynb").exists()]
     dest = root / "autograded" / who / what

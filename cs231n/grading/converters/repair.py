@@ -27,20 +27,9 @@ import shutil
 from pathlib import Path
 
 from ...notebook_cells import grade_id, is_instructor_cell
+from ..settings import DEFAULT_SUBMISSION_FILE_MB
 
 PROBLEMS, NOT_GRADED = "problems", "not_graded"
-#: Largest file other than a notebook that a submission may carry into grading and feedback (MB);
-#: ``CS231N_SUBMISSION_FILE_MB`` changes it. Larger files are kept aside, not copied.
-MAX_EXTRA_FILE_MB = 20
-
-
-def extra_file_limit() -> int:
-    import os
-
-    try:
-        return int(os.environ.get("CS231N_SUBMISSION_FILE_MB", MAX_EXTRA_FILE_MB))
-    except ValueError:
-        return MAX_EXTRA_FILE_MB
 
 
 def read_notebook(path: Path) -> tuple[dict | None, str | None]:
@@ -98,13 +87,16 @@ def restore_cells(nb: dict, release: dict) -> list[str]:
     return notes
 
 
-def repair_submission(folder: Path, expected: list[str], release_dir: Path, originals: Path) -> dict[str, list[str]]:
+def repair_submission(folder: Path, expected: list[str], release_dir: Path, originals: Path,
+                      max_file_mb: int = DEFAULT_SUBMISSION_FILE_MB) -> dict[str, list[str]]:
     """Make every expected notebook of a submission gradable on its own (see the module's docstring).
 
     Inputs:
     - folder: the submission, ``submitted/<student>/<assignment>/``; expected: the assignment's
       notebook names (without .ipynb); release_dir: ``release/<assignment>/``; originals: where changed
       submitted files are kept.
+    - max_file_mb: the largest file other than a notebook that is handed on to grading and feedback
+      (``GradingSettings.submission_file_mb``); larger ones are kept aside with the originals.
     Returns: notebook name -> what was wrong with it (only notebooks with a problem).
     """
     found = {p.stem: p for p in sorted(folder.glob("*.ipynb"))}
@@ -141,7 +133,7 @@ def repair_submission(folder: Path, expected: list[str], release_dir: Path, orig
     for name in strangers:
         keep_original(found[name])
         found[name].unlink()
-    limit = extra_file_limit()
+    limit = max_file_mb
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix != ".ipynb" and path.name != "timestamp.txt" and \
                 path.stat().st_size > limit * 1024 * 1024:

@@ -14,8 +14,10 @@ as a serial ``nbgrader autograde`` leaves them:
 
 Each submission runs under limits: ``submission_timeout`` (wall time of the whole nbgrader process,
 which is killed with its kernels; the student is reported as "timeout" and graded again next time),
-``notebook_timeout`` (``RobustExecute.notebook_timeout``), ``memory_mb`` and ``cpu_seconds`` (the
-kernel's limits, ``cs231n.grading.kernel.limits``).
+and the grading settings (``cs231n.grading.settings``) that ``Options`` sets: ``notebook_timeout``,
+``memory_mb``, ``cpu_seconds``, ``threads_per_kernel``, ``allow_unisolated``. They reach every nbgrader
+run as ``--GradingSettings.<name>=<value>`` options (``Options.settings``); what they leave unset comes
+from the course's ``nbgrader_config.py``.
 """
 
 import json
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..outcomes import STOPPED, stop_problem
+from ..settings import command_line
 from .gradebook import assignment_notebooks, fill_scores, resolve_db_url
 from .procs import run_nbgrader, start_fork_server, without_noise
 from .report import ClassReport, SubmissionResult, last_seconds, progress_line
@@ -54,6 +57,15 @@ class Options:
     ship_files: bool = False             # send submissions to the workers and their results back
     allow_unisolated: bool = False       # grade even where kernels cannot be fully isolated
     extra_args: list[str] = field(default_factory=list)  # more nbgrader options, e.g. --Execute.timeout=60
+
+    def settings(self) -> dict[str, object]:
+        """The grading settings these options set (``GradingSettings`` trait -> value); the others keep
+        the course configuration's values."""
+        values: dict[str, object] = {"kernel_memory_mb": self.memory_mb, "kernel_cpu_seconds": self.cpu_seconds,
+                                     "notebook_timeout": self.notebook_timeout,
+                                     "kernel_threads": self.threads_per_kernel or None,
+                                     "require_isolation": False if self.allow_unisolated else None}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 def submitted_students(course: Path, assignment: str) -> list[str]:
@@ -141,8 +153,9 @@ def execution_problems(folder: Path) -> list[str]:
 
 def nbgrader_env(options: Options | None = None) -> dict[str, str]:
     """The environment of an nbgrader process: this interpreter's bin folder first on PATH (nbgrader
-    runs `alembic` and kernels from PATH), no NBGRADER_EXECUTION inherited from a notebook, and the
-    kit's limits and thread counts from ``options`` (none given: nbgrader's and the kit's defaults)."""
+    runs `alembic` and kernels from PATH), no NBGRADER_EXECUTION inherited from a notebook, and as many
+    BLAS threads for nbgrader's own NumPy as its kernels get. The grading settings are not in it: they
+    are options of nbgrader's command line (``nbgrader_args``)."""
     options = options or Options()
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
@@ -150,15 +163,8 @@ def nbgrader_env(options: Options | None = None) -> dict[str, str]:
     # Dask's nannies set this for their workers; NumPy code with large temporaries (most notebooks) runs
     # 2-3 times slower under it, as glibc then returns and page-faults memory on every call
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
-    if options.memory_mb is not None:
-        env["CS231N_KERNEL_MEMORY_MB"] = str(options.memory_mb)
-    if options.cpu_seconds is not None:
-        env["CS231N_KERNEL_CPU_SECONDS"] = str(options.cpu_seconds)
-    if options.notebook_timeout is not None:
-        env["CS231N_NOTEBOOK_SECONDS"] = str(options.notebook_timeout)
     if options.threads_per_kernel:
-        # the kernel launcher (cs231n.grading.kernel.limits) sets the kernel's BLAS threads from this variable
-        env["CS231N_KERNEL_THREADS"] = str(options.threads_per_kernel)
+        # the kernels' own threads are the launcher's --threads (GradingSettings.kernel_threads)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(options.threads_per_kernel))
     return env
@@ -172,13 +178,15 @@ def sqlite_with_timeout(db_url: str, seconds: int = 120) -> str:
 
 
 def nbgrader_args(command: str, assignment: str, student: str, options: Options, force: bool) -> list[str]:
+    """nbgrader's command line for one student: ``command`` (autograde, generate_feedback), the
+    gradebook, and for autograde the grading settings of ``options`` (``--GradingSettings.*``)."""
     args = [command, assignment, "--student", student]
     if force:
         args.append("--force")
     if options.db_url:
         args.append(f"--CourseDirectory.db_url={sqlite_with_timeout(options.db_url)}")
-    if options.allow_unisolated and command == "autograde":
-        args.append("--RobustExecute.require_isolation=False")
+    if command == "autograde":
+        args += command_line(options.settings())
     return args + list(options.extra_args)
 
 
@@ -322,20 +330,22 @@ def grade_class(course: Path, assignment: str, options: Options, pool=None, stud
     Returns: a ``ClassReport``, scores filled in from the gradebook.
     """
     from ..kernel.isolation import check_isolation
+    from ..settings import GradingSettings, course_config
     from .reference import make_all
 
     course = Path(course).resolve()
     pool = pool or LocalPool(1)
     if isinstance(pool, LocalPool) and options.fork:
         start_fork_server()  # its imports overlap with the coordinator's own reading of the gradebook
-    check_isolation(not options.allow_unisolated)
+    config = course_config(course, options.settings())  # what the workers' nbgrader runs will have
+    check_isolation(GradingSettings(config=config))
     from ...data.paths import check_settings
 
     check_settings()  # a data setting that cannot be honoured stops grading before it starts
     options.db_url = resolve_db_url(course, options.db_url)
     expected = assignment_notebooks(options.db_url, assignment)
     if isinstance(pool, LocalPool):  # workers on this machine share the course's reference records
-        make_all(course, assignment, expected, progress=progress)
+        make_all(course, assignment, expected, progress=progress, config=config)
     everyone = students if students is not None else submitted_students(course, assignment)
     todo = [s for s in everyone if options.force or needs_grading(course, assignment, s)]
     todo = longest_first(course, assignment, todo, last_seconds(report_dir or course, assignment))

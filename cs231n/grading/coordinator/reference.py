@@ -22,31 +22,37 @@ import argparse
 import sys
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
+from traitlets.config import Config
+
 from ..judge.records import ReferenceFailed, cache_folder, load_or_make, record_path
+from ..settings import GradingSettings, course_config
 
 
 def make_all(course: Path, assignment: str, notebooks: Iterable[str], cache: Path | None = None,
-             progress=print) -> dict[str, float]:
+             progress=print, config: Config | None = None) -> dict[str, float]:
     """Make (or find) the records of an assignment's notebooks before a class is graded.
 
+    ``config``: the nbgrader configuration to grade with (default: the course's, ``course_config``);
+    its grading settings say where the records are kept and how the reference kernels are limited.
     Returns: notebook -> seconds spent (0 for a cached record). Raises ReferenceFailed."""
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
 
     from ..converters.execute import make_reference
 
     course = Path(course).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config = config if config is not None else course_config(course)
     coursedir = CourseDirectory(config=config, root=str(course))
     source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-    cache = cache or cache_folder(course)
+    cache = cache or cache_folder(course, GradingSettings(config=config).reference_cache)
+    make = partial(make_reference, config=config)
     out = {}
     for nb in notebooks:
         tic = time.perf_counter()
         cached = record_path(cache, source, nb).is_file()
-        load_or_make(source, nb, cache, make_reference)
+        load_or_make(source, nb, cache, make)
         out[nb] = 0.0 if cached else time.perf_counter() - tic
         if not cached:
             progress(f"reference run of {assignment}/{nb}.ipynb: {out[nb]:.1f} s")

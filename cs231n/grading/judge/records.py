@@ -51,10 +51,11 @@ class ReferenceFailed(RuntimeError):
     """The reference solution does not pass its own tests (or its run failed)."""
 
 
-def cache_folder(course_root: Path) -> Path:
-    """Where reference records are kept: ``$CS231N_REFERENCE_CACHE``, else ``<course>/.cs231n/reference``."""
-    env = os.environ.get("CS231N_REFERENCE_CACHE", "").strip()
-    return Path(env).expanduser() if env else Path(course_root) / ".cs231n" / "reference"
+def cache_folder(course_root: Path, configured: str = "") -> Path:
+    """Where reference records are kept: the folder ``configured`` (``GradingSettings.reference_cache``)
+    if one is, else ``<course>/.cs231n/reference``."""
+    configured = configured.strip()
+    return Path(configured).expanduser() if configured else Path(course_root) / ".cs231n" / "reference"
 
 
 def _files(folder: Path) -> Iterable[Path]:

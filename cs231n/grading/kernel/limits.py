@@ -3,20 +3,24 @@
 ``LimitedKernelManager`` starts each grading kernel through this module, which lowers the kernel's
 own limits before it becomes the kernel::
 
-    python -m cs231n.grading.kernel.limits --memory-mb 6144 --cpu-seconds 1800 -- <kernel command ...>
+    python -I -m cs231n.grading.kernel.limits --memory-mb 6144 --cpu-seconds 1800 --threads 1 \
+        [--sandbox DIR --hide PATH ... --keep PATH ... --user NAME] -- <kernel command ...>
 
 - memory (RLIMIT_AS): a submission that allocates too much gets a ``MemoryError`` in its cell instead of
   exhausting the grading machine;
-- CPU time (RLIMIT_CPU): a runaway submission is killed; the robust executor grades it as far as it ran.
+- CPU time (RLIMIT_CPU): a runaway submission is killed; the robust executor grades it as far as it ran;
+- BLAS threads (``OPENBLAS_NUM_THREADS`` and the like, in the kernel): grading runs several kernels side
+  by side, and BLAS threads that spin against each other make a loaded machine crawl.
 
-Defaults come from ``CS231N_KERNEL_MEMORY_MB`` and ``CS231N_KERNEL_CPU_SECONDS`` (0 = no limit).
-BLAS libraries in the kernel use ``CS231N_KERNEL_THREADS`` threads (default 1): grading runs several
-kernels side by side, and BLAS threads that spin against each other make a loaded machine crawl.
-Where ``resource`` is missing (Windows) the kernel starts without limits.
+The kernel manager builds these arguments from the grading settings (``cs231n.grading.settings``:
+``GradingSettings.kernel_memory_mb``, ``kernel_cpu_seconds``, ``kernel_threads``, ``sandbox``,
+``sandbox_hide``, ``kernel_user``); the launcher takes nothing from the environment. A flag left out
+means the kit's default (0 = no limit). Where ``resource`` is missing (Windows) the kernel starts
+without limits.
 
-The launcher also isolates the kernel (``cs231n.grading.kernel.sandbox``: a working directory with the
-submission only, no network, no view of the course's files; ``CS231N_SANDBOX=0`` turns it off) and
-starts the grading kernel (``cs231n.grading.kernel.guard``), which hands the checks' observations to the grader.
+With ``--sandbox`` the launcher also isolates the kernel (``cs231n.grading.kernel.sandbox``: a working
+directory with the submission only, no network, no view of the course's files) and starts the grading
+kernel (``cs231n.grading.kernel.guard``), which hands the checks' observations to the grader.
 Sandboxed kernels talk to nbgrader through Unix sockets in a private kernel folder.
 """
 
@@ -30,15 +34,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-DEFAULT_MEMORY_MB = 6144
-DEFAULT_CPU_SECONDS = 1800
-
-
-def configured(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+from ..settings import DEFAULT_CPU_SECONDS, DEFAULT_MEMORY_MB, DEFAULT_THREADS, GradingSettings
 
 
 def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
@@ -131,11 +127,13 @@ class LimitedKernelManager(AsyncKernelManager):
 
     Each kernel gets a private folder (``kernel_dir``: its connection file, ``ipc/`` for its Unix
     sockets, ``isolation.json`` written by the launcher), removed when the kernel's resources are
-    cleaned up."""
+    cleaned up. Its limits and sandbox come from the grading settings of its configuration
+    (``GradingSettings``; nbclient hands the executor's configuration to the kernel manager)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.sandboxed = configured("CS231N_SANDBOX", 1) != 0 and sys.platform.startswith("linux")
+        self.settings = GradingSettings(parent=self)
+        self.sandboxed = self.settings.sandbox and sys.platform.startswith("linux")
         remove_stale()
         self.kernel_dir = tempfile.mkdtemp(prefix=f"{KERNEL_DIR_PREFIX}{os.getpid()}-")
         os.chmod(self.kernel_dir, 0o711)  # an unprivileged kernel may pass through, not list it
@@ -166,23 +164,24 @@ class LimitedKernelManager(AsyncKernelManager):
             cmd[cmd.index("ipykernel_launcher")] = "cs231n.grading.kernel.guard"
         if cmd and os.path.basename(cmd[0]).startswith("python") and "-I" not in cmd[1:2]:
             cmd.insert(1, "-I")  # isolated mode: no PYTHON* variables, no user site-packages
-        memory = configured("CS231N_KERNEL_MEMORY_MB", DEFAULT_MEMORY_MB)
-        cpu = configured("CS231N_KERNEL_CPU_SECONDS", DEFAULT_CPU_SECONDS)
-        launcher = [sys.executable, "-I", "-m", "cs231n.grading.kernel.limits",
-                    "--memory-mb", str(memory), "--cpu-seconds", str(cpu)]
+        return [*self.launcher_args(), "--", *cmd]
+
+    def launcher_args(self) -> list[str]:
+        """The kernel launcher's command line (before ``--``), built from the grading settings."""
+        s = self.settings
+        launcher = [sys.executable, "-I", "-m", "cs231n.grading.kernel.limits", "--memory-mb", str(s.kernel_memory_mb),
+                    "--cpu-seconds", str(s.kernel_cpu_seconds), "--threads", str(max(1, s.kernel_threads))]
         if self.sandboxed:
             from .sandbox import hidden_paths
 
-            extra = [p for p in os.environ.get("CS231N_SANDBOX_HIDE", "").split(os.pathsep) if p]
             launcher += ["--sandbox", self.kernel_dir]
-            for path in hidden_paths([os.getcwd(), str(package_repository())], extra):
+            for path in hidden_paths([os.getcwd(), str(package_repository())], list(s.sandbox_hide)):
                 launcher += ["--hide", path]
             for path in data_folders():
                 launcher += ["--keep", path]
-            user = os.environ.get("CS231N_KERNEL_USER", "").strip()
-            if user:
-                launcher += ["--user", user]
-        return [*launcher, "--", *cmd]
+            if s.kernel_user.strip():
+                launcher += ["--user", s.kernel_user.strip()]
+        return launcher
 
 
 def main(argv: list[str]) -> None:
@@ -192,13 +191,16 @@ def main(argv: list[str]) -> None:
         print(json.dumps(probe(argv[1] if len(argv) > 1 else None)))
         return
     die_with_parent()
-    memory, cpu, sandbox, hide, keep, user = DEFAULT_MEMORY_MB, DEFAULT_CPU_SECONDS, None, [], [], None
+    memory, cpu, threads = DEFAULT_MEMORY_MB, DEFAULT_CPU_SECONDS, DEFAULT_THREADS
+    sandbox, hide, keep, user = None, [], [], None
     while argv and argv[0] != "--":
         flag, value, argv = argv[0], argv[1], argv[2:]
         if flag == "--memory-mb":
             memory = int(value)
         elif flag == "--cpu-seconds":
             cpu = int(value)
+        elif flag == "--threads":
+            threads = max(1, int(value))
         elif flag == "--sandbox":
             sandbox = value
         elif flag == "--hide":
@@ -211,19 +213,17 @@ def main(argv: list[str]) -> None:
             sys.exit(f"cs231n.grading.kernel.limits: unknown option {flag}")
     cmd = argv[1:]
     if not cmd:
-        sys.exit("usage: python -m cs231n.grading.kernel.limits [--memory-mb N] [--cpu-seconds N] [--sandbox DIR "
-                 "[--hide PATH ...] [--keep PATH ...] [--user NAME]] -- COMMAND ...")
+        sys.exit("usage: python -m cs231n.grading.kernel.limits [--memory-mb N] [--cpu-seconds N] [--threads N] "
+                 "[--sandbox DIR [--hide PATH ...] [--keep PATH ...] [--user NAME]] -- COMMAND ...")
     if sandbox:
         from .sandbox import isolate
 
-        info = isolate(sandbox, hide, keep, user=user)
-        os.environ["CS231N_SANDBOX"] = info["isolation"]
+        info = isolate(sandbox, hide, keep, user=user)  # recorded in the kernel folder (LimitedKernelManager.isolation)
         if info["isolation"] != "full":
             print(f"cs231n.grading.kernel.limits: partial isolation: {info['reason']}", file=sys.stderr)
     apply_limits(memory, cpu)
-    threads = str(configured("CS231N_KERNEL_THREADS", 1))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = threads
+        os.environ[var] = str(threads)
     os.execvp(cmd[0], cmd)
 
 

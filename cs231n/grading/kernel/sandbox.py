@@ -23,7 +23,7 @@ the kernel. ``isolate`` gives the kernel:
 ``isolate`` uses ``unshare(2)`` directly when the launcher has CAP_SYS_ADMIN (root on a course server
 or in a container), else an unprivileged user namespace where the system allows them. ``probe`` says in
 advance what this machine allows; ``cs231n.grading.converters.execute`` refuses to grade without full isolation
-unless the instructor opts out (``RobustExecute.require_isolation = False``), and records what each
+unless the instructor opts out (``GradingSettings.require_isolation = False``), and records what each
 kernel had. docs/GRADING_SECURITY.md describes the guarantees and what remains out of scope.
 """
 
@@ -96,7 +96,7 @@ def hidden_paths(roots: list[str], extra: list[str] | None = None) -> list[str]:
 
     Inputs:
     - roots: the course folder and the repository the package was installed from.
-    - extra: more paths (files or folders) to cover.
+    - extra: more paths (files or folders) to cover (``GradingSettings.sandbox_hide``).
 
     Returns:
     - existing absolute paths, parents before children, without duplicates (``/tmp`` is not among

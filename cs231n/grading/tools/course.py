@@ -14,8 +14,8 @@ from pathlib import Path
 from ..coordinator.gradebook import CellGrade, cell_grades, resolve_db_url
 from ..coordinator.parallel import LocalPool, Options, grade_class, nbgrader_env
 from ..judge.records import with_siblings
-from .attacks import Attack, load_attacks
-from .simulate import Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
+from .attack_submissions import Attack, load_attacks
+from .simulate import SIMULATED_SUBMISSIONS, Mutant, fill_answers, load_mutants, read_nb, solution_sources, write_nb
 
 COURSE_FILES = ("nbgrader_config.py",)
 
@@ -52,8 +52,8 @@ def prepare_course(root: Path, dest: Path, assignments: list[str], notebooks: li
                 if nb.stem not in keep:
                     nb.unlink()
         (dest / "source" / a).symlink_to(Path("..") / a)
-    if (root / "grading").is_dir():
-        shutil.copytree(root / "grading", dest / "grading")
+    if (root / SIMULATED_SUBMISSIONS).is_dir():
+        shutil.copytree(root / SIMULATED_SUBMISSIONS, dest / SIMULATED_SUBMISSIONS)
     return dest
 
 
@@ -91,7 +91,8 @@ def submit(course: Path, assignment: str, student: str, notebooks: dict[str, dic
 @dataclass
 class Student:
     """A simulated student: which mutants (classic bugs) they made; None = untouched release; or an
-    attack (``cs231n.grading.tools.attacks``) on one notebook, the reference answers in the others."""
+    attack (``cs231n.grading.tools.attack_submissions``) on one notebook, the reference answers in the
+    others."""
 
     name: str
     mutants: list[Mutant] | None = field(default_factory=list)
@@ -139,7 +140,7 @@ def demo_class(
 ) -> list[Student]:
     """A reference student, one who submits the untouched release, and students with classic bugs:
     one with the first bug of every notebook, or (all_mutants) enough students to make every bug and
-    every correct variant (grading/variants/).
+    every correct variant (simulated_submissions/variants/).
     ``only``: the bugs of these notebooks only (the others present are siblings they load)."""
     present = _mutated_notebooks(course, assignment, only)
     attackers = [Student(f"attacker_{a.name}", attack=a) for a in load_attacks(course, assignment)
@@ -154,8 +155,8 @@ def demo_class(
     return [Student("reference"), Student("untouched", None), Student("buggy", list(first.values())), *attackers]
 
 
-#: Attacks (from grading/attacks/) that the demo's class includes, one student each: they must earn
-#: what the honest code behind them earns, and nothing for anyone else.
+#: Attacks (from simulated_submissions/attacks/) that the demo's class includes, one student each: they
+#: must earn what the honest code behind them earns, and nothing for anyone else.
 DEMO_ATTACKS = ("oracle_stack", "disk_pth")
 
 

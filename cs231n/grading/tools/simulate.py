@@ -10,8 +10,8 @@ answer cells:
   loop order or dtype); it must keep every autograded point.
 
 Mutants and variants are instructor material (they contain pieces of solutions), so they live in the
-course's ``grading/mutants/`` and ``grading/variants/`` folders, never in this package: ``load_mutants``
-reads them from there.
+course's ``simulated_submissions/mutants/`` and ``simulated_submissions/variants/`` folders, never in this
+package: ``load_mutants`` reads them from there.
 """
 
 import copy
@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...notebook_cells import cell_source, grade_id, is_solution_cell, strip_solution_markers
+
+#: The course's folder of made-up submissions that test the grading (instructor material, never released):
+#: ``mutants/`` and ``variants/`` (read here) and ``attacks/`` (read by ``attack_submissions``).
+SIMULATED_SUBMISSIONS = "simulated_submissions"
 
 
 def solution_sources(source_nb: dict) -> dict[str, str]:
@@ -75,15 +79,16 @@ class Mutant:
 def load_mutants(
     course_root: Path, assignment: str, folders: tuple[str, ...] = ("mutants", "variants")
 ) -> list[Mutant]:
-    """The mutants, then the variants, of an assignment, from
-    ``grading/mutants/<assignment>/<notebook>.json`` and ``grading/variants/<assignment>/<notebook>.json``.
+    """The mutants, then the variants, of an assignment, from the course's
+    ``simulated_submissions/mutants/<assignment>/<notebook>.json`` and
+    ``simulated_submissions/variants/<assignment>/<notebook>.json``.
 
     Each file holds a list of objects with the fields of ``Mutant`` except ``notebook`` (``kind``
     defaults to "mutant"). ``folders``: which of the two folders to read.
     """
     mutants = []
     for name in folders:
-        folder = Path(course_root) / "grading" / name / assignment
+        folder = Path(course_root) / SIMULATED_SUBMISSIONS / name / assignment
         for path in sorted(folder.glob("*.json")):
             for m in json.loads(path.read_text()):
                 mutants.append(Mutant(**{**m, "notebook": path.stem, "loses": tuple(m["loses"]),

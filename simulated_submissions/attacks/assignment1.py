@@ -5,7 +5,7 @@ or plants a bug in them (the *honest code behind* the attack), then adds attack 
 or edits the notebook. ``loses`` lists the tests the honest code behind fails, which the attack tries to
 pass: each must score zero. ``keeps`` lists tests the honest code passes, which must keep their points
 (the defences must not punish honest work next to an attack). ``flagged``: the grader must add a
-review note to a student cell. Fields are those of ``cs231n.grading.tools.attacks.Attack``.
+review note to a student cell. Fields are those of ``cs231n.grading.tools.attack_submissions.Attack``.
 """
 
 NO_SQRT = {"find": "dists = np.sqrt(np.maximum(squared, 0.0))", "replace": "dists = np.maximum(squared, 0.0)"}

@@ -1,9 +1,9 @@
 """Attack submissions: simulated students who try to earn points their code does not deserve.
 
-The attacks of an assignment live in the course's ``grading/attacks/<assignment>.py`` (instructor
-material, like the mutants), as a list ``ATTACKS`` of dicts with the fields of ``Attack``. The tamper
-test (tests/test_tamper.py) grades one student per attack in a real nbgrader round and checks
-``Attack.problems`` on the scores.
+The attacks of an assignment live in the course's ``simulated_submissions/attacks/<assignment>.py``
+(instructor material, like the mutants), as a list ``ATTACKS`` of dicts with the fields of ``Attack``.
+The tamper test (tests/test_tamper.py) grades one student per attack in a real nbgrader round and
+checks ``Attack.problems`` on the scores.
 """
 
 import copy
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...notebook_cells import cell_source, grade_id, is_solution_cell
-from .simulate import fill_answers
+from .simulate import SIMULATED_SUBMISSIONS, fill_answers
 
 STUB = "stub"
 
@@ -116,8 +116,8 @@ def _apply_edit(nb: dict, edit: dict) -> None:
 
 
 def load_attacks(course_root: Path, assignment: str) -> list[Attack]:
-    """The attacks of an assignment, from ``grading/attacks/<assignment>.py``."""
-    path = Path(course_root) / "grading" / "attacks" / f"{assignment}.py"
+    """The attacks of an assignment, from ``simulated_submissions/attacks/<assignment>.py``."""
+    path = Path(course_root) / SIMULATED_SUBMISSIONS / "attacks" / f"{assignment}.py"
     if not path.exists():
         return []
     return [Attack(**a) for a in runpy.run_path(str(path))["ATTACKS"]]
