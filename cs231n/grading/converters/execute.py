@@ -9,9 +9,8 @@ notebooks empty. ``RobustExecute`` instead:
   in formgrader and the student in the feedback;
 - gives every cell that never ran an error output too, so an unexecuted test cell scores zero
   (nbgrader would count a test cell with no output as passed);
-- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``, set by the grading
-  settings: ``cs231n.grading.settings``), so a runaway
-  submission fails in its own cell instead of exhausting the grading machine;
+- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``, set by the grading settings:
+  ``cs231n.grading.settings``), so a runaway submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell;
 - optionally bounds the wall time of the notebook's cells (``GradingSettings.notebook_timeout``, counted
