@@ -5,7 +5,7 @@
                                                                 # section of docs/RESULTS.md
 
 Measures, in one run: the machine's NumPy GEMM rate (square 2048), four-nested-loop convolution and
-pooling (written here, not in cs231n/: the naive layers are a student exercise), the fast layers with
+pooling (benchmarks/loop_layers.py, not in cs231n/: the naive layers are a student exercise), the fast layers with
 both backends ("cython" and "numpy"), the im2col / col2im copy rates, and PyTorch's CPU conv2d and
 max_pool2d when torch is installed. Implementations are timed in interleaved rounds (one call of each
 per round), so a busy machine slows all of them alike; figures are medians.
@@ -30,6 +30,13 @@ from threadpoolctl import threadpool_info, threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loop_layers import (  # noqa: E402  (beside this script)
+    conv_backward_loops,
+    conv_forward_loops,
+    max_pool_backward_loops,
+    max_pool_forward_loops,
+)
+
 from cs231n import fast_layers  # noqa: E402
 
 IMPORT_BACKEND = fast_layers.BACKEND  # "cython" when the extension is built: what students get
@@ -48,64 +55,6 @@ CONV_SHAPES = {
 }
 POOL_SHAPES = {"pool_A": (100, 3, 32, 32), "pool_c64": (64, 64, 16, 16)}
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
-
-
-# ----------------------------------------------------------------------------------------------------
-# Loop references (the "naive" layers)
-
-
-def conv_forward_loops(x, w, b, stride, pad):
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
-    for n in range(N):
-        for f in range(F):
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    return out
-
-
-def conv_backward_loops(dout, x, w, stride, pad):
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
-    db = dout.sum(axis=(0, 2, 3))
-    for n in range(N):
-        for f in range(F):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    rows, cols = slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW)
-                    dw[f] += xp[n, :, rows, cols] * dout[n, f, i, j]
-                    dxp[n, :, rows, cols] += w[f] * dout[n, f, i, j]
-    return dxp[:, :, pad : pad + H, pad : pad + W], dw, db
-
-
-def max_pool_forward_loops(x, ph, pw, stride):
-    N, C, H, W = x.shape
-    out = np.zeros((N, C, 1 + (H - ph) // stride, 1 + (W - pw) // stride), dtype=x.dtype)
-    for n in range(N):
-        for c in range(C):
-            for i in range(out.shape[2]):
-                for j in range(out.shape[3]):
-                    out[n, c, i, j] = x[n, c, i * stride : i * stride + ph, j * stride : j * stride + pw].max()
-    return out
-
-
-def max_pool_backward_loops(dout, x, ph, pw, stride):
-    dx = np.zeros_like(x)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = x[n, c, i * stride : i * stride + ph, j * stride : j * stride + pw]
-                    a, b = np.unravel_index(np.argmax(window), window.shape)
-                    dx[n, c, i * stride + a, j * stride + b] += dout[n, c, i, j]
-    return dx
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools.simulate import Mutant, load_mutants, read_nb
+from cs231n.notebook_cells import grade_id, kind
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("assignment1", "assignment2", "assignment3")
@@ -59,13 +60,12 @@ def answer_cells(root: Path, assignment: str, notebook: str) -> list[AnswerCell]
     """
     out: list[AnswerCell] = []
     for cell in read_nb(root / assignment / f"{notebook}.ipynb")["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell["cell_type"] != "code":
             continue
-        if meta.get("solution") and not meta.get("grade"):
-            out.append(AnswerCell(assignment, notebook, meta["grade_id"], []))
-        elif meta.get("grade") and not meta.get("solution") and out:
-            out[-1].tests.append(meta["grade_id"])
+        if kind(cell) == "answer":
+            out.append(AnswerCell(assignment, notebook, grade_id(cell), []))
+        elif kind(cell) == "test" and out:
+            out[-1].tests.append(grade_id(cell))
     return out
 
 

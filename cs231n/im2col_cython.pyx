@@ -15,10 +15,14 @@ matmul, w.reshape(F, K) @ cols, writes the (N, F, Ho, Wo) output directly, with 
 
 The padding is never materialised: each row of a column is split into a zero-filled head, a copied
 (or strided-gathered) middle and a zero-filled tail. The inner loops run on raw pointers without the
-GIL, for float32 and float64 alike (fused types).
+GIL, for float32 and float64 alike (fused types). The argument checks (shapes, dtypes, workspaces) are
+the twin's own, imported from it, so that both backends accept and refuse the same calls with the same
+messages.
 """
 
 import numpy as np
+
+from cs231n.im2col import _check_out, _float_array, output_size as _output_size
 
 from cython cimport floating
 from libc.string cimport memset
@@ -134,47 +138,6 @@ cdef void _col2im_typed(const floating[:, :, ::1] cols, floating[:, :, :, ::1] d
     cdef floating* dp = &dx[0, 0, 0, 0]
     with nogil:
         _col2im_loops(cp, dp, N, C, H, W, HH, WW, pad, stride, Ho, Wo)
-
-
-def _output_size(Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad,
-                 Py_ssize_t stride):
-    """(Ho, Wo) of a window sweep, or ValueError naming the shapes when the windows don't fit."""
-    if stride < 1 or pad < 0 or HH < 1 or WW < 1:
-        raise ValueError(
-            f"need stride >= 1, pad >= 0 and a window of at least 1x1; got stride={stride}, "
-            f"pad={pad}, window {HH}x{WW}"
-        )
-    if H + 2 * pad < HH or W + 2 * pad < WW:
-        raise ValueError(
-            f"window {HH}x{WW} is larger than the padded input {H + 2 * pad}x{W + 2 * pad} "
-            f"(input {H}x{W}, pad={pad})"
-        )
-    if (H + 2 * pad - HH) % stride or (W + 2 * pad - WW) % stride:
-        raise ValueError(
-            f"window {HH}x{WW} with stride {stride} does not tile the padded input "
-            f"{H + 2 * pad}x{W + 2 * pad} (input {H}x{W}, pad={pad}): (size + 2*pad - window) "
-            f"must be divisible by the stride"
-        )
-    return (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
-
-
-def _check_out(out, shape, dtype, name):
-    if out is None:
-        return None
-    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype \
-            or not out.flags.c_contiguous:
-        got = (f"{type(out).__name__} {getattr(out, 'shape', '?')} {getattr(out, 'dtype', '?')}")
-        raise ValueError(f"{name} must be a C-contiguous {dtype} array of shape {shape}; got {got}")
-    return out
-
-
-def _float_array(a, name, ndim):
-    a = np.ascontiguousarray(a)
-    if a.dtype != np.float32 and a.dtype != np.float64:
-        raise TypeError(f"{name} must be float32 or float64; got {a.dtype}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions; got shape {a.shape}")
-    return a
 
 
 def im2col(x, Py_ssize_t field_height, Py_ssize_t field_width, Py_ssize_t pad, Py_ssize_t stride,

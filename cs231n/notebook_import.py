@@ -24,6 +24,8 @@ import sys
 import types
 from pathlib import Path
 
+from .notebook_cells import cell_source, grade_id, is_answer_cell, without_magics
+
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -52,33 +54,20 @@ def _is_constant_assignment(node: ast.stmt) -> bool:
     return True
 
 
-def _strip_magics(source: str) -> str:
-    """Blank out IPython magics and shell escapes, which are not Python syntax."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        lines.append("" if stripped.startswith(("%", "!")) else line)
-    return "\n".join(lines)
-
-
 def _cell_label(cell: dict, index: int) -> str:
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    return f"cell {index + 1}" + (f" ('{grade_id}')" if grade_id else "")
+    gid = grade_id(cell)
+    return f"cell {index + 1}" + (f" ('{gid}')" if gid else "")
 
 
 def answer_cells(notebook: dict) -> list[tuple[int, dict]]:
     """The code cells of a notebook that students write in (nbgrader ``solution`` cells)."""
-    return [
-        (i, cell)
-        for i, cell in enumerate(notebook.get("cells", []))
-        if cell.get("cell_type") == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution")
-    ]
+    return [(i, cell) for i, cell in enumerate(notebook.get("cells", [])) if is_answer_cell(cell)]
 
 
 def definitions_of(source: str, where: str) -> ast.Module:
     """Parse one cell and keep only its top-level definitions."""
     try:
-        tree = ast.parse(_strip_magics(source), filename=where)
+        tree = ast.parse(without_magics(source), filename=where)
     except SyntaxError as exc:
         raise NotebookImportError(f"{where} has a syntax error on line {exc.lineno}: {exc.msg}") from None
     tree.body = [n for n in tree.body if isinstance(n, _DEFINITIONS) or _is_constant_assignment(n)]
@@ -121,8 +110,7 @@ def load_notebook(path: str | os.PathLike, name: str | None = None,
     module.__file__ = str(path)
     problems = []
     for index, cell in answer_cells(notebook):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
+        source = cell_source(cell)
         where = f"{path.name}, {_cell_label(cell, index)}"
         try:
             code = compile(definitions_of(source, where), where, "exec")

@@ -8,7 +8,8 @@ import pytest
 
 from cs231n.budget import budget, grading_mode
 from cs231n.grading.tools import lint, percent
-from cs231n.grading.tools.simulate import fill_answers, solution_sources, strip_markers
+from cs231n.grading.tools.simulate import fill_answers, solution_sources
+from cs231n.notebook_cells import BEGIN_SOLUTION, cell_source, strip_solution_markers
 from cs231n.notebook_import import NotebookImportError, from_notebook, load_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +142,7 @@ def test_readable_rounds_and_moves_expected_arrays(tmp_path):
     path = build(tmp_path, text)
     assert readable.convert_notebook(path) == {"rounded": 15, "moved": 1, "inputs": []}
     assert lint.lint_notebook(path) == []
-    source = "".join(json.loads(path.read_text())["cells"][3]["source"])
+    source = cell_source(json.loads(path.read_text())["cells"][3])
     assert 'expected_values = checks.load_expected("expected/nb.json")' in source
     assert "nine = 9.0\n" in source and """'W': expected_values["grads.W"]""" in source
     stored = json.loads((tmp_path / "expected" / "nb.json").read_text())
@@ -170,11 +171,11 @@ def test_percent_round_trip():
 def test_simulated_reference_fills_answer_cells_without_markers(tmp_path):
     nb = percent.from_text(GOOD)
     answers = solution_sources(nb)
-    assert "BEGIN SOLUTION" not in answers["square"] and "return x * x" in answers["square"]
+    assert BEGIN_SOLUTION not in answers["square"] and "return x * x" in answers["square"]
     release = percent.from_text(GOOD.replace("    return x * x\n", "    raise NotImplementedError()\n"))
     filled = fill_answers(release, answers)
-    assert "return x * x" in "".join(filled["cells"][2]["source"])
-    assert strip_markers("a\n  ### BEGIN SOLUTION\nb\n  ### END SOLUTION\n") == "a\nb\n"
+    assert "return x * x" in cell_source(filled["cells"][2])
+    assert strip_solution_markers("a\n  ### BEGIN SOLUTION\nb\n  ### END SOLUTION\n") == "a\nb\n"
 
 
 def test_load_notebook_keeps_definitions_only(tmp_path, monkeypatch, capsys):

@@ -24,6 +24,7 @@ from cs231n.grading.kernel.limits import SCRATCH_PREFIXES
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools import percent
 from cs231n.grading.tools.simulate import fill_answers
+from cs231n.notebook_cells import grade_id, nbgrader_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "broken"
@@ -121,11 +122,11 @@ def make_course(root: Path) -> Path:
                                      "c_third": good["c_third"]})
     changed = json.loads(json.dumps(good["b_second"]))
     for cell in changed["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "second_visible":
-            cell["metadata"]["nbgrader"]["grade_id"] = "my_own_id"
+        if grade_id(cell) == "second_visible":
+            nbgrader_metadata(cell)["grade_id"] = "my_own_id"
     C.submit(course, A, "changed_id", {**good, "b_second": changed})
     deleted = json.loads(json.dumps(good["b_second"]))
-    deleted["cells"] = [c for c in deleted["cells"] if not c["metadata"].get("nbgrader", {}).get("grade")]
+    deleted["cells"] = [c for c in deleted["cells"] if not nbgrader_metadata(c).get("grade")]
     C.submit(course, A, "deleted_tests", {**good, "b_second": deleted})
     C.submit(course, A, "big_file", good)
     (folder("big_file") / "weights.bin").write_bytes(b"\0" * (3 * 1024 * 1024))

@@ -38,6 +38,7 @@ from browser.lab import COURSE_ID, Shots, hidden_lines, make_course, release, st
 
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools.simulate import read_nb, solution_sources
+from cs231n.notebook_cells import BEGIN_HIDDEN, cell_source
 
 pytestmark = pytest.mark.slow
 
@@ -190,7 +191,7 @@ def test_student_fetches_runs_fills_and_validates(kit):
         assert f"{FIRST_FUNCTION}: not attempted" not in result
         assert dialog.locator(".validation-failed").count() == 1
         saved = json.loads((kit["course"].student_home / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text())
-        assert any("np.sqrt" in "".join(c["source"]) and FIRST_FUNCTION in "".join(c["source"])
+        assert any("np.sqrt" in cell_source(c) and FIRST_FUNCTION in cell_source(c)
                    for c in saved["cells"]), "Validate did not save the typed answer first"
 
         # Submit from the Assignments tab: the submission lands in the exchange's inbound folder.
@@ -279,7 +280,7 @@ def test_instructor_formgrader_after_a_round(kit):
         assert hidden, "the instructor notebook has no hidden tests to look for"
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"hidden-test source in the feedback page: {leaked[:3]}"
-        assert "BEGIN HIDDEN TESTS" not in text and "their code is not shown" in text
+        assert BEGIN_HIDDEN not in text and "their code is not shown" in text
         assert "tiny_knn" in text  # the visible tests are shown
     except Exception:
         shots.take(page, "failure")

@@ -1,10 +1,16 @@
-"""Copying a course for a grading round: single notebooks bring the siblings they load."""
+"""The course tool: copying a course for a grading round (single notebooks bring the siblings they load),
+simulated classes, and reading a round's grades from the gradebook the course configures."""
 
 import json
+import os
+import sys
 from pathlib import Path
+
+import pytest
 
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools.simulate import SIMULATED_SUBMISSIONS, Mutant, load_mutants, read_nb, solution_sources
+from cs231n.notebook_cells import grade_id, is_graded_code_cell
 
 
 def _notebook(path: Path, source: str) -> None:
@@ -70,6 +76,39 @@ def test_check_round_wants_variants_to_keep_every_point():
     assert C.check_round({"mutant1": lost}, [student]) == ["mutant1 (variant alt) also lost f_hidden"]
 
 
+def _gradebook(url: str, student: str, score: float) -> None:
+    """A gradebook at ``url`` with one submission of assignment a1 (one test cell worth 2 points)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        gb.add_assignment("a1")
+        gb.add_notebook("nb", "a1")
+        gb.add_grade_cell("f_visible", "nb", "a1", max_score=2, cell_type="code")
+        gb.add_student(student)
+        gb.add_submission("a1", student)
+        gb.find_grade("f_visible", "nb", "a1", student).auto_score = score
+        gb.db.commit()
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own add_submission
+@pytest.mark.parametrize("server", ["sqlite", "postgres"])
+def test_grades_come_from_the_gradebook_the_course_configures(server, tmp_path, monkeypatch, request):
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))  # alembic
+    course, elsewhere = tmp_path / "course", tmp_path / "elsewhere"
+    course.mkdir()
+    elsewhere.mkdir()
+    default = f"sqlite:///{course / 'gradebook.db'}"
+    configured = request.getfixturevalue("postgres_db") if server == "postgres" else \
+        f"sqlite:///{elsewhere / 'grades.db'}"
+    _gradebook(default, "decoy", 0.0)  # where nbgrader looks when nothing is configured
+    _gradebook(configured, "alice", 2.0)
+    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.db_url = {configured!r}\n")
+    assert C.grades(course, "a1") == {"alice": [C.CellGrade("nb", "f_visible", 2.0, 2, False)]}
+    assert list(C.grades(course, "a1", db_url=default)) == ["decoy"]  # a URL given (--db) wins
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert list(C.grades(course, "a1")) == ["decoy"]
+
+
 def test_every_variant_is_a_correct_change_of_a_reference_solution():
     root = C.repo_root()
     count = 0
@@ -98,8 +137,7 @@ def test_every_mutant_and_variant_applies_and_names_real_tests():
         for m in changes:
             nb = read_nb(root / assignment / f"{m.notebook}.ipynb")
             answers = solution_sources(nb)
-            graded = {c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
-                      if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"}
+            graded = {grade_id(c) for c in nb["cells"] if is_graded_code_cell(c)}
             for edit in m.edits:
                 assert edit["cell"] in answers, f"{m.name}: no answer cell {edit['cell']} in {m.notebook}"
                 assert answers[edit["cell"]].count(edit["find"]) >= 1 and edit["find"] != edit["replace"], m.name

@@ -39,6 +39,7 @@ from browser import ui
 from browser.lab import Shots, free_port, hidden_lines
 
 from cs231n.grading.tools.simulate import read_nb, solution_sources
+from cs231n.notebook_cells import BEGIN_HIDDEN
 
 pytestmark = pytest.mark.slow
 
@@ -437,7 +438,7 @@ def test_a_semester_round_on_the_course_server(hub):
     # No hidden-test source anywhere students reach: the exchange's release and their copies.
     for path in [released, *(hub.home(s) / ASSIGNMENT / f"{NOTEBOOK}.ipynb" for s in hub.students)]:
         text = path.read_text()
-        assert "BEGIN HIDDEN TESTS" not in text and not [line for line in hidden if line in text], path
+        assert BEGIN_HIDDEN not in text and not [line for line in hidden if line in text], path
 
     # What one student's account can and cannot read.
     with timed("permission checks"):

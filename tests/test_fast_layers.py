@@ -2,8 +2,8 @@
 gradients, for both backends (compiled and NumPy) and both float dtypes, plus the error messages and
 the fallback when the compiled extension is missing.
 
-The loop references live here (and in benchmarks/), never in cs231n/: the naive layers are a student
-exercise of assignment 2.
+The loop references are shared with the benchmark (benchmarks/loop_layers.py), never in cs231n/: the
+naive layers are a student exercise of assignment 2.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ import pytest
 from cs231n import fast_layers
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from loop_layers import conv_forward_loops, max_pool_backward_loops, max_pool_forward_loops  # noqa: E402
+
 HAVE_CYTHON = importlib.util.find_spec("cs231n.im2col_cython") is not None
 BACKENDS = ["numpy", "cython"] if HAVE_CYTHON else ["numpy"]
 DTYPES = [np.float64, np.float32]
@@ -36,42 +40,7 @@ def backend(request):
 
 
 # ----------------------------------------------------------------------------------------------------
-# Loop references and helpers
-
-
-def conv_forward_loops(x, w, b, stride, pad):
-    """Straightforward convolution: one dot product per output entry."""
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    Ho = 1 + (H + 2 * pad - HH) // stride
-    Wo = 1 + (W + 2 * pad - WW) // stride
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    out = np.zeros((N, F, Ho, Wo))
-    for n in range(N):
-        for f in range(F):
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    return out
-
-
-def max_pool_loops(x, ph, pw, stride, dout=None):
-    """Loop max pooling; with dout, also the gradient routed to the first maximum (row-major)."""
-    N, C, H, W = x.shape
-    Ho, Wo = 1 + (H - ph) // stride, 1 + (W - pw) // stride
-    out = np.zeros((N, C, Ho, Wo))
-    dx = np.zeros(x.shape)
-    for n in range(N):
-        for c in range(C):
-            for i in range(Ho):
-                for j in range(Wo):
-                    window = x[n, c, i * stride : i * stride + ph, j * stride : j * stride + pw]
-                    out[n, c, i, j] = window.max()
-                    if dout is not None:
-                        a, bb = np.unravel_index(np.argmax(window), window.shape)
-                        dx[n, c, i * stride + a, j * stride + bb] += dout[n, c, i, j]
-    return out, dx
+# Helpers (the loop references: benchmarks/loop_layers.py)
 
 
 def numerical_gradient(f, x, dout, h=1e-6):
@@ -308,7 +277,7 @@ def test_max_pool_matches_loops(backend, x_shape, ph, pw, stride, dtype):
     out, cache = fast_layers.max_pool_forward_fast(x, param)
     dout = rng.standard_normal(out.shape).astype(dtype)
     dx = fast_layers.max_pool_backward_fast(dout, cache)
-    out_ref, dx_ref = max_pool_loops(x, ph, pw, stride, dout)
+    out_ref, dx_ref = max_pool_forward_loops(x, ph, pw, stride), max_pool_backward_loops(dout, x, ph, pw, stride)
     assert out.dtype == dtype and dx.dtype == dtype
     assert np.array_equal(out, out_ref)
     assert rel_error(dx, dx_ref) < TOL[dtype]
@@ -335,7 +304,7 @@ def test_max_pool_ties_route_gradient_to_first_maximum(backend, x_shape, ph, pw,
     out, cache = fast_layers.max_pool_forward_fast(x, param)
     dout = rng.standard_normal(out.shape)
     dx = fast_layers.max_pool_backward_fast(dout, cache)
-    _, dx_ref = max_pool_loops(x, ph, pw, stride, dout)
+    dx_ref = max_pool_backward_loops(dout, x, ph, pw, stride)
     assert np.allclose(dx, dx_ref, rtol=0, atol=1e-12)
     assert np.isclose(dx.sum(), dout.sum())  # never split, never duplicated
 

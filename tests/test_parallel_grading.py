@@ -14,13 +14,10 @@ The real assignments' classes are graded in parallel by tests/test_pipeline.py.
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -200,69 +197,6 @@ def student_row(course: Path, student: str) -> dict:
 
 def sqlite_url(course: Path) -> str:
     return f"sqlite:///{course / 'gradebook.db'}"
-
-
-# ---------------------------------------------------------------------------------------------------
-# PostgreSQL: the server .ci/run starts (CS231N_TEST_POSTGRES_URL), or a throwaway one started here
-# from Debian's postgresql package.
-
-def postgres_bindir() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return versions[-1].parent if versions else None
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres_server():
-    """A URL (without database name) of a PostgreSQL server on 127.0.0.1 that allows creating databases."""
-    url = os.environ.get("CS231N_TEST_POSTGRES_URL")
-    if url:
-        yield url.rstrip("/").rsplit("/", 1)[0] if url.count("/") > 2 else url
-        return
-    bindir = postgres_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql; .ci/run installs it)")
-    # in /tmp itself: the postgres user cannot enter pytest's private folders
-    data = Path(tempfile.mkdtemp(prefix="cs231n-pg-")) / "data"
-    run_as = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: use the package's postgres user
-        shutil.chown(data.parent, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data.parent / "log"),
-                    "-o", f"-h 127.0.0.1 -p {port} -k {data.parent}", "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(data.parent, ignore_errors=True)
-
-
-@pytest.fixture
-def postgres_db(postgres_server):
-    """A fresh database on the server, dropped afterwards: its URL."""
-    import psycopg
-
-    name = f"cs231n_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-        try:
-            yield f"{postgres_server}/{name}"
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pytest
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools import percent
 from cs231n.grading.tools.simulate import fill_answers, read_nb
+from cs231n.notebook_cells import cell_source, hidden_tests, without_hidden_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = C.assignments_with_notebooks(ROOT)
@@ -82,8 +83,7 @@ def hidden_lines(source_nb: dict) -> list[str]:
     """Distinctive code lines of every hidden-test region of a source notebook."""
     lines = []
     for cell in source_nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", src, flags=re.S):
+        for region in hidden_tests(cell_source(cell)):
             lines += [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 12]
     return lines
 
@@ -97,10 +97,7 @@ def test_feedback_shows_no_hidden_test_source(graded):
         assert lines, f"{nb_path.name} has no hidden tests"
         # A line is secret unless it also stands outside the hidden tests: in the release, or in a
         # reference solution (which the reference student's own answers show in the feedback).
-        elsewhere = public + "\n".join(
-            re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", "".join(c["source"]), flags=re.S)
-            for c in source["cells"]
-        )
+        elsewhere = public + "\n".join(without_hidden_tests(cell_source(c)) for c in source["cells"])
         secrets = [ln for ln in lines if json.dumps(ln)[1:-1] not in public and ln not in elsewhere]
         for student in students:
             page = html.unescape((course / "feedback" / student.name / assignment / f"{nb_path.stem}.html").read_text())

@@ -12,6 +12,7 @@ import pytest
 from nbclient import NotebookClient
 
 from cs231n.grading.tools import course as C
+from cs231n.notebook_cells import nbgrader_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT_FRAMES = re.compile(r"cs231n[/\\](checks|check_messages|verdicts|plaindata)\.py|cs231n[/\\]grading[/\\]")
@@ -29,7 +30,7 @@ def shown(output: dict) -> list[str]:
 
 
 def errors(nb: nbformat.NotebookNode) -> list[tuple[dict, dict]]:
-    return [(cell.metadata.get("nbgrader", {}), out) for cell in nb.cells if cell.cell_type == "code"
+    return [(nbgrader_metadata(cell), out) for cell in nb.cells if cell.cell_type == "code"
             for out in cell.get("outputs", []) if out.output_type == "error"]
 
 

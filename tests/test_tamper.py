@@ -14,6 +14,7 @@ import pytest
 from cs231n.grading.tools import course as C
 from cs231n.grading.tools.attack_submissions import load_attacks
 from cs231n.grading.tools.simulate import SIMULATED_SUBMISSIONS, read_nb
+from cs231n.notebook_cells import BEGIN_SOLUTION
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "assignment1"
@@ -134,7 +135,7 @@ def test_attacks_are_built_from_the_release(round_):
         if not path.exists():  # a notebook that is not part of the assignment is moved aside before grading
             path = course / ".cs231n" / "originals" / attack.name / ASSIGNMENT / name
         nb = read_nb(path)
-        assert "### BEGIN SOLUTION" not in json.dumps(nb)
+        assert BEGIN_SOLUTION not in json.dumps(nb)
 
 
 @pytest.fixture(scope="module")

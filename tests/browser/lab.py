@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs231n.grading.tools import course as C
+from cs231n.notebook_cells import cell_source, hidden_tests, without_hidden_tests
 
 COURSE_ID = "cs231n-kit"
 
@@ -192,11 +193,8 @@ def hidden_lines(source_nb: dict) -> list[str]:
     the hidden tests, e.g. in a visible test, are public)."""
     lines, public = [], set()
     for cell in source_nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        while "### BEGIN HIDDEN TESTS" in src:
-            before, rest = src.split("### BEGIN HIDDEN TESTS", 1)
-            body, src = rest.split("### END HIDDEN TESTS", 1) if "### END HIDDEN TESTS" in rest else (rest, "")
+        src = cell_source(cell)
+        for body in hidden_tests(src):
             lines += [line.strip() for line in body.splitlines() if len(line.strip()) > 20]
-            public.update(line.strip() for line in before.splitlines())
-        public.update(line.strip() for line in src.splitlines())
+        public.update(line.strip() for line in without_hidden_tests(src).splitlines())
     return [line for line in lines if line not in public]

@@ -9,9 +9,8 @@ notebooks empty. ``RobustExecute`` instead:
   in formgrader and the student in the feedback;
 - gives every cell that never ran an error output too, so an unexecuted test cell scores zero
   (nbgrader would count a test cell with no output as passed);
-- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``, set by the grading
-  settings: ``cs231n.grading.settings``), so a runaway
-  submission fails in its own cell instead of exhausting the grading machine;
+- runs the kernel under memory and CPU-time limits (``cs231n.grading.kernel.limits``, set by the grading settings:
+  ``cs231n.grading.settings``), so a runaway submission fails in its own cell instead of exhausting the grading machine;
 - turns stderr text in graded cells into ordinary output: only a raised exception fails a test, so a
   library warning never zeroes a test cell;
 - optionally bounds the wall time of the notebook's cells (``GradingSettings.notebook_timeout``, counted
@@ -47,7 +46,8 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum
 from traitlets.config import Config
 
-from ..judge.cells import cell_role, grade_id, is_graded_code_cell, split_judge, tamper_scan, withhold_expected
+from ...notebook_cells import cell_role, grade_id, is_graded_code_cell
+from ..judge.cells import split_judge, tamper_scan, withhold_expected
 from ..judge.judging import answer_sources, judge_cell, parse_observations, run_judge
 from ..judge.records import FORMAT, ReferenceFailed, cache_folder, load_or_make
 from ..kernel.isolation import IsolationUnavailable, check_isolation, isolation_message

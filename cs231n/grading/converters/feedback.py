@@ -11,15 +11,8 @@ grading kernel had (recorded by ``RobustExecute`` in the notebook's metadata).
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from ...notebook_cells import holds_hidden_tests, points
 from ..outcomes import CHECK_FAILED, NEVER_RAN, NOT_IMPLEMENTED
-
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-
-
-def holds_hidden_test(cell: NotebookNode) -> bool:
-    source = cell.get("source", "")
-    source = "".join(source) if isinstance(source, list) else source
-    return cell.get("cell_type") == "code" and BEGIN_HIDDEN in source
 
 
 def verdict(cell: NotebookNode) -> str:
@@ -52,9 +45,8 @@ class HideHiddenTests(NbGraderPreprocessor):
     """Blank the source and outputs of hidden-test cells in feedback."""
 
     def preprocess_cell(self, cell, resources, index):
-        if holds_hidden_test(cell):
-            points = cell.get("metadata", {}).get("nbgrader", {}).get("points")
-            cell.source = f"# Hidden tests{worth(points)}: run at grading time; their code is not shown."
+        if holds_hidden_tests(cell):
+            cell.source = f"# Hidden tests{worth(points(cell))}: run at grading time; their code is not shown."
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=verdict(cell) + "\n")]
         return cell, resources
 

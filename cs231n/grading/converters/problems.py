@@ -8,6 +8,8 @@ notebook's answer cells, where formgrader shows them next to the score.
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from ...notebook_cells import grade_id, is_solution_cell
+
 
 def notebook_problems(nb) -> list[str]:
     return [str(p) for p in nb.get("metadata", {}).get("cs231n", {}).get("problems", [])]
@@ -24,11 +26,10 @@ class RecordProblems(NbGraderPreprocessor):
         text = "Grading note: " + "; ".join(problems)
         with Gradebook(info["db_url"]) as gb:
             for cell in nb.cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
-                if not meta.get("solution"):
+                if not is_solution_cell(cell):
                     continue
                 try:
-                    comment = gb.find_comment(meta["grade_id"], info["notebook"], info["assignment"], info["student"])
+                    comment = gb.find_comment(grade_id(cell), info["notebook"], info["assignment"], info["student"])
                 except MissingEntry:
                     continue
                 comment.auto_comment = text

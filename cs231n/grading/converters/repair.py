@@ -26,20 +26,10 @@ import json
 import shutil
 from pathlib import Path
 
+from ...notebook_cells import grade_id, is_instructor_cell
 from ..settings import DEFAULT_SUBMISSION_FILE_MB
 
 PROBLEMS, NOT_GRADED = "problems", "not_graded"
-
-
-def _grade_id(cell: dict) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
-def _instructor_cell(cell: dict) -> bool:
-    """Cells nbgrader keeps track of: answer cells, test cells, locked given cells, manual answers."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade_id")) and bool(meta.get("solution") or meta.get("grade") or meta.get("locked"))
 
 
 def read_notebook(path: Path) -> tuple[dict | None, str | None]:
@@ -76,19 +66,19 @@ def restore_cells(nb: dict, release: dict) -> list[str]:
     the release) and strip nbgrader metadata from cells with a grade_id the release does not have.
     Returns what was done, one sentence each (nothing when the notebook was intact)."""
     notes = []
-    known = {_grade_id(c) for c in release["cells"] if _instructor_cell(c)}
+    known = {grade_id(c) for c in release["cells"] if is_instructor_cell(c)}
     for cell in nb["cells"]:
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         if gid and gid not in known:
             del cell["metadata"]["nbgrader"]
             notes.append(f"a cell's nbgrader id was changed to '{gid}'; that cell was graded as ordinary code")
-    present = {_grade_id(c) for c in nb["cells"]}
+    present = {grade_id(c) for c in nb["cells"]}
     previous = None
     for cell in release["cells"]:
-        gid = _grade_id(cell)
-        if gid and _instructor_cell(cell) and gid not in present:
+        gid = grade_id(cell)
+        if gid and is_instructor_cell(cell) and gid not in present:
             at = 0 if previous is None else next(
-                (i + 1 for i, c in enumerate(nb["cells"]) if _grade_id(c) == previous), len(nb["cells"]))
+                (i + 1 for i, c in enumerate(nb["cells"]) if grade_id(c) == previous), len(nb["cells"]))
             nb["cells"].insert(at, copy.deepcopy(cell))
             present.add(gid)
             notes.append(f"the instructor cell '{gid}' was missing and was put back")

@@ -3,6 +3,8 @@
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import DeduplicateIds, OverwriteCells
 
+from ...notebook_cells import grade_id, nbgrader_metadata
+
 
 class DeduplicateCells(DeduplicateIds):
     """nbgrader's ``DeduplicateIds`` (the last copy of a duplicated cell keeps its role), minus its bug.
@@ -28,9 +30,8 @@ class RestoreCellRoles(OverwriteCells):
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if meta and meta.get("grade_id"):
-            self._restore_role(meta)
+        if grade_id(cell):
+            self._restore_role(nbgrader_metadata(cell))
         return super().preprocess_cell(cell, resources, cell_index)
 
     def _restore_role(self, meta) -> None:
@@ -39,14 +40,15 @@ class RestoreCellRoles(OverwriteCells):
             source = self.gradebook.find_source_cell(gid, nb, assignment)
         except MissingEntry:
             return
-        try:
-            self.gradebook.find_graded_cell(gid, nb, assignment)
-            meta["grade"] = True
-        except MissingEntry:
-            meta["grade"] = False
-        try:
-            self.gradebook.find_solution_cell(gid, nb, assignment)
-            meta["solution"] = True
-        except MissingEntry:
-            meta["solution"] = False
+        meta["grade"] = _has_entry(self.gradebook.find_graded_cell, gid, nb, assignment)
+        meta["solution"] = _has_entry(self.gradebook.find_solution_cell, gid, nb, assignment)
         meta["locked"] = bool(source.locked)
+
+
+def _has_entry(find, *key: str) -> bool:
+    """Whether the gradebook has the entry that ``find`` (a ``Gradebook.find_...`` method) looks up."""
+    try:
+        find(*key)
+    except MissingEntry:
+        return False
+    return True

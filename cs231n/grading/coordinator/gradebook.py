@@ -1,5 +1,8 @@
-"""The course gradebook as the class coordinator reads it: its URL, an assignment's notebooks, scores."""
+"""The course gradebook, read through its configured URL (SQLite or PostgreSQL): the URL itself, an
+assignment's notebooks, submission totals (the class coordinator) and every grade cell's score (the
+instructor's tools: ``cs231n.grading.tools.course.grades``)."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .report import SubmissionResult
@@ -45,3 +48,27 @@ def fill_scores(db_url: str, assignment: str, results: list[SubmissionResult]) -
             except MissingEntry:
                 continue
             r.score, r.max_score = float(sub.score), float(sub.max_score)
+
+
+@dataclass
+class CellGrade:
+    """One grade cell of one student's submitted notebook."""
+
+    notebook: str
+    grade_id: str
+    auto_score: float | None
+    max_score: float
+    manual: bool  # a manually graded answer (a Markdown cell)
+
+
+def cell_grades(db_url: str, assignment: str) -> dict[str, list[CellGrade]]:
+    """student -> the grade of every grade cell of their submission of ``assignment``, read from the
+    gradebook at ``db_url`` (``resolve_db_url`` gives a course's)."""
+    from nbgrader.api import Gradebook
+
+    out: dict[str, list[CellGrade]] = {}
+    with Gradebook(db_url) as gb:
+        for sub in gb.assignment_submissions(assignment):
+            out[sub.student.id] = [CellGrade(nb.name, g.name, g.auto_score, g.max_score, g.cell.cell_type == "markdown")
+                                   for nb in sub.notebooks for g in nb.grades]
+    return out

@@ -1,5 +1,6 @@
-"""Reading notebook cells: their roles, judge and expected-value blocks, functions in answer cells, and
-student code that reaches for the grading machinery.
+"""What the grader reads in notebook cells beyond nbgrader's roles: judge and expected-value blocks,
+functions in answer cells, and student code that reaches for the grading machinery (the cells' source,
+metadata, roles and marked blocks in general: ``cs231n.notebook_cells``).
 
 A test cell may hold *judge blocks*, code between ``### BEGIN JUDGE`` and ``### END JUDGE`` lines at
 the left margin. In a student's notebook they run in place; while grading, the grader strips them from
@@ -15,11 +16,12 @@ that no expected value reaches the student's kernel (the grader takes them from 
 import ast
 import re
 
+from ...notebook_cells import CellFormatError, marked_blocks, parse_cell
+
 BEGIN_JUDGE = "### BEGIN JUDGE"
 END_JUDGE = "### END JUDGE"
 BEGIN_EXPECTED = "### BEGIN EXPECTED"
 END_EXPECTED = "### END EXPECTED"
-_MAGIC = re.compile(r"^\s*[%!]")
 
 #: Code in student cells that reaches for the grading machinery rather than computing an answer.
 SUSPICIOUS = re.compile(
@@ -32,10 +34,6 @@ SUSPICIOUS = re.compile(
     r"|__array_wrap__|\bsite-packages\b|\.pth\b|\.ipython\b|\bthreading\b|\bos\.(fork|setuid|chmod|chown)")
 
 
-class CellFormatError(ValueError):
-    """A test cell whose judge markers do not pair up."""
-
-
 def split_judge(source: str) -> tuple[str, str | None]:
     """Split a test cell into the code the kernel runs and the judge code.
 
@@ -45,34 +43,11 @@ def split_judge(source: str) -> tuple[str, str | None]:
     - (kernel code with every judge block replaced by blank lines, so line numbers stay;
        the judge blocks joined in order, or None when there is none).
     """
-    kernel, judge, inside = [], [], False
-    for line in source.splitlines():
-        marker = line.strip()
-        if marker == BEGIN_JUDGE:
-            if inside or line != line.lstrip():
-                raise CellFormatError(f"'{BEGIN_JUDGE}' must start a line at the left margin, outside any block")
-            inside = True
-            kernel.append("")
-            continue
-        if marker == END_JUDGE:
-            if not inside:
-                raise CellFormatError(f"'{END_JUDGE}' without '{BEGIN_JUDGE}'")
-            inside = False
-            kernel.append("")
-            continue
-        (judge if inside else kernel).append(line)
-        if inside:
-            kernel.append("")
-    if inside:
-        raise CellFormatError(f"'{BEGIN_JUDGE}' without '{END_JUDGE}'")
-    return "\n".join(kernel), ("\n".join(judge) if judge else None)
-
-
-def _parse(source: str) -> ast.Module | None:
-    try:
-        return ast.parse("\n".join("" if _MAGIC.match(line) else line for line in source.splitlines()))
-    except SyntaxError:
-        return None
+    lines, judge = source.splitlines(), []
+    for start, end, block in list(marked_blocks(source, BEGIN_JUDGE, END_JUDGE)):
+        lines[start:end + 1] = [""] * (end + 1 - start)
+        judge += block
+    return "\n".join(lines), ("\n".join(judge) if judge else None)
 
 
 def function_tree(sources: list[str], name: str) -> ast.FunctionDef | None:
@@ -86,31 +61,13 @@ def function_tree(sources: list[str], name: str) -> ast.FunctionDef | None:
     """
     found = None
     for source in sources:
-        tree = _parse(source)
+        tree = parse_cell(source)
         if tree is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
                 found = node
     return found
-
-
-def _blocks(source: str, begin: str, end: str):
-    """Yield (start line, end line, block lines) of every block between ``begin`` and ``end`` markers."""
-    lines, start = source.splitlines(), None
-    for i, line in enumerate(lines):
-        marker = line.strip()
-        if marker == begin:
-            if start is not None or line != line.lstrip():
-                raise CellFormatError(f"'{begin}' must start a line at the left margin, outside any block")
-            start = i
-        elif marker == end:
-            if start is None:
-                raise CellFormatError(f"'{end}' without '{begin}'")
-            yield start, i, lines[start + 1:i]
-            start = None
-    if start is not None:
-        raise CellFormatError(f"'{begin}' without '{end}'")
 
 
 def bound_by(code: str) -> list[str]:
@@ -139,37 +96,13 @@ def withhold_expected(source: str) -> tuple[str, list[str]]:
     Returns: (the code, the withheld names)."""
     lines = source.splitlines()
     withheld: list[str] = []
-    for start, end, block in list(_blocks(source, BEGIN_EXPECTED, END_EXPECTED)):
+    for start, end, block in list(marked_blocks(source, BEGIN_EXPECTED, END_EXPECTED)):
         names = bound_by("\n".join(block))
         withheld += names
         replacement = ["import cs231n.checks as _checks_; " + " = ".join(names) + " = _checks_.WITHHELD"
                        if names else ""] + [""] * (end - start)
         lines[start:end + 1] = replacement
     return "\n".join(lines), withheld
-
-
-def is_graded_code_cell(cell: dict) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade"))
-
-
-def cell_role(cell: dict) -> str:
-    """"test" (a locked test cell), "given" (locked instructor code) or "student" (anything else).
-
-    Read after nbgrader's sanitising step: a locked cell with a grade_id has the instructor's source
-    (OverwriteCells), a duplicated cell has lost its metadata (DeduplicateIds), and a cell whose
-    grade_id is unknown to the gradebook has lost its grade_id.
-    """
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if cell.get("cell_type") != "code" or meta.get("solution") or not meta.get("grade_id"):
-        return "student"
-    if meta.get("grade"):
-        return "test"
-    return "given" if meta.get("locked") else "student"
-
-
-def grade_id(cell: dict) -> str:
-    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
 
 
 def tamper_scan(source: str) -> list[str]:

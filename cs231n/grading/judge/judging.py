@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ... import checks, verdicts
+from ...notebook_cells import cell_source, is_answer_cell
 from ...plaindata import from_plain
 from .cells import function_tree
 
@@ -138,13 +139,7 @@ def judge_cell(reference: dict, student: dict | None, answers: list[str]) -> str
 
 def answer_sources(cells: Iterable[dict]) -> list[str]:
     """The sources of a notebook's answer cells (nbgrader ``solution`` code cells), in order."""
-    out = []
-    for cell in cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and meta.get("solution"):
-            src = cell.get("source", "")
-            out.append("".join(src) if isinstance(src, list) else src)
-    return out
+    return [cell_source(cell) for cell in cells if is_answer_cell(cell)]
 
 
 def parse_observations(text) -> dict | None:

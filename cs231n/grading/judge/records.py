@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
+from ...notebook_cells import cell_source
+
 #: Bump when the record's format or meaning changes: old records are then made anew.
 FORMAT = 1
 #: Settings that change what a notebook loads or how much it trains.
@@ -40,7 +42,7 @@ def with_siblings(folder: Path, names: list[str]) -> set[str]:
             continue
         keep.add(name)
         cells = json.loads(path.read_text()).get("cells", [])
-        source = "\n".join("".join(c.get("source", "")) for c in cells)
+        source = "\n".join(cell_source(c) for c in cells)
         todo += LOADS_SIBLING.findall(source)
     return keep
 

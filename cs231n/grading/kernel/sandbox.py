@@ -36,6 +36,8 @@ import signal
 import sys
 from pathlib import Path
 
+from ...notebook_cells import is_solution_cell
+
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = (
     0x00020000, 0x10000000, 0x20000000, 0x40000000, 0x08000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
@@ -122,8 +124,7 @@ def answers_only(data: bytes) -> bytes:
     kernel's copy holds no test cell, so no visible expected value (docs/GRADING_SECURITY.md)."""
     try:
         nb = json.loads(data)
-        nb["cells"] = [c for c in nb.get("cells", []) if isinstance(c, dict)
-                       and c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        nb["cells"] = [c for c in nb.get("cells", []) if isinstance(c, dict) and is_solution_cell(c)]
     except (ValueError, AttributeError, TypeError):
         return b""
     return json.dumps(nb).encode()

@@ -11,6 +11,7 @@ import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...notebook_cells import cell_source, grade_id, is_solution_cell
 from .simulate import SIMULATED_SUBMISSIONS, fill_answers
 
 STUB = "stub"
@@ -59,8 +60,7 @@ class Attack:
 
     def notebook_json(self, release_nb: dict, reference: dict[str, str]) -> dict:
         """The attacked notebook, built from the released one."""
-        release = {c["metadata"]["nbgrader"]["grade_id"]: _src(c) for c in release_nb["cells"]
-                   if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        release = {grade_id(c): cell_source(c) for c in release_nb["cells"] if is_solution_cell(c)}
         answers = self.honest_answers(reference, release)
         for gid, code in self.append.items():
             answers[gid] = answers[gid].rstrip("\n") + "\n" + code.lstrip("\n")
@@ -86,16 +86,11 @@ class Attack:
         return out
 
 
-def _src(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def _index(nb: dict, grade_id: str) -> int:
+def _index(nb: dict, gid: str) -> int:
     for i, cell in enumerate(nb["cells"]):
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+        if grade_id(cell) == gid:
             return i
-    raise KeyError(grade_id)
+    raise KeyError(gid)
 
 
 def _apply_edit(nb: dict, edit: dict) -> None:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..coordinator.gradebook import CellGrade, cell_grades, resolve_db_url
 from ..coordinator.parallel import LocalPool, Options, grade_class, nbgrader_env
 from ..judge.records import with_siblings
 from .attack_submissions import Attack, load_attacks
@@ -164,7 +165,7 @@ def _label(m: Mutant) -> str:
     return m.name if m.kind == "mutant" else f"{m.kind} {m.name}"
 
 
-def check_round(grades_by_student: dict[str, list["CellGrade"]], students: list[Student]) -> list[str]:
+def check_round(grades_by_student: dict[str, list[CellGrade]], students: list[Student]) -> list[str]:
     """What a round got wrong: the reference must get every autograded point, the untouched release
     none, every mutant must lose points in exactly the tests it names (one bug, one loss), and every
     variant (a correct implementation written another way) must keep every point."""
@@ -217,29 +218,11 @@ def generate_feedback(course: Path, assignment: str) -> None:
         raise RuntimeError(f"nbgrader generate_feedback {assignment} failed:\n{res.stdout}\n{res.stderr}")
 
 
-@dataclass
-class CellGrade:
-    notebook: str
-    grade_id: str
-    auto_score: float | None
-    max_score: float
-    manual: bool
-
-
-def grades(course: Path, assignment: str) -> dict[str, list[CellGrade]]:
-    """student -> every grade cell's autograded score, read from the course's gradebook."""
-    from nbgrader.api import Gradebook
-
-    out: dict[str, list[CellGrade]] = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for sub in gb.assignment_submissions(assignment):
-            rows = []
-            for nb in sub.notebooks:
-                for g in nb.grades:
-                    manual = g.cell.cell_type == "markdown"
-                    rows.append(CellGrade(nb.name, g.name, g.auto_score, g.max_score, manual))
-            out[sub.student.id] = rows
-    return out
+def grades(course: Path, assignment: str, db_url: str | None = None) -> dict[str, list[CellGrade]]:
+    """student -> every grade cell's autograded score, read from the course's gradebook: the one at
+    ``db_url`` if given, else the one the course's nbgrader configuration names
+    (``CourseDirectory.db_url``; by default ``<course>/gradebook.db``)."""
+    return cell_grades(resolve_db_url(course, db_url), assignment)
 
 
 def score_table(all_grades: dict[str, dict[str, list[CellGrade]]]) -> str:

@@ -28,6 +28,8 @@ import re
 import sys
 from pathlib import Path
 
+from ...notebook_cells import cell_source, grade_id, kind, points
+
 HEADER = re.compile(r"^# %% (md|code|answer|test|manual|task)(?::\s*([A-Za-z0-9_]+))?((?:\s+\w+=\S+)*)\s*$")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -85,31 +87,22 @@ def to_text(nb: dict) -> str:
     """Percent text of a notebook (outputs dropped)."""
     out = []
     for cell in nb["cells"]:
-        m = cell.get("metadata", {}).get("nbgrader", {})
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if m.get("task"):
-            role = "task"
-        elif m.get("solution") and m.get("grade"):
-            role = "manual"
-        elif m.get("solution"):
-            role = "answer"
-        elif m.get("grade"):
-            role = "test"
-        else:
+        role = kind(cell)
+        if role == "plain":
             role = "md" if cell["cell_type"] == "markdown" else "code"
         header = f"# %% {role}"
         if role not in ("md", "code"):
-            header += f": {m['grade_id']}"
-            if "points" in m and role != "answer":
-                header += f" points={m['points']:g}"
-        out.append(header + "\n" + src.rstrip("\n"))
+            header += f": {grade_id(cell)}"
+            if points(cell) is not None and role != "answer":
+                header += f" points={points(cell):g}"
+        out.append(header + "\n" + cell_source(cell).rstrip("\n"))
     return "\n".join(out) + "\n"
 
 
 def write_notebook(nb: dict, path: Path) -> None:
     """Write a notebook with Jupyter's own layout (indent 1, trailing newline)."""
     for i, cell in enumerate(nb["cells"]):  # cell ids, as nbformat 4.5 wants them
-        cell.setdefault("id", (cell["metadata"].get("nbgrader", {}).get("grade_id") or f"c{i}").replace("_", "-"))
+        cell.setdefault("id", (grade_id(cell) or f"c{i}").replace("_", "-"))
     Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -27,15 +27,16 @@ import json
 import sys
 from pathlib import Path
 
-from ..judge.cells import BEGIN_EXPECTED, BEGIN_JUDGE, END_EXPECTED, END_JUDGE, _blocks
-from .lint import (
+from ...notebook_cells import cell_source, marked_blocks
+from ..judge.cells import BEGIN_EXPECTED, BEGIN_JUDGE, END_EXPECTED, END_JUDGE
+from .lint import source_notebooks
+from .lint_numbers import (
     MAX_INLINE_NUMBERS,
     SIGNIFICANT_DIGITS,
     is_float_literal,
     long_floats,
     numbers_in,
     significant_digits,
-    source_notebooks,
 )
 from .percent import write_notebook
 
@@ -220,9 +221,9 @@ def convert_source(source: str, data_file: str, stored: dict[str, str]) -> tuple
     literals outside EXPECTED and judge blocks, perhaps test inputs).
     """
     lines = source.splitlines()
-    blocks = list(_blocks(source, BEGIN_EXPECTED, END_EXPECTED))
+    blocks = list(marked_blocks(source, BEGIN_EXPECTED, END_EXPECTED))
     inside = [range(start + 1, end) for start, end, _ in blocks]
-    inside += [range(start + 1, end) for start, end, _ in _blocks(source, BEGIN_JUDGE, END_JUDGE)]
+    inside += [range(start + 1, end) for start, end, _ in marked_blocks(source, BEGIN_JUDGE, END_JUDGE)]
     long = long_floats(source)
     counts = {"rounded": len(long), "moved": 0,
               "inputs": sorted({ln for ln, _, _ in long if not any(ln - 1 in r for r in inside)})}
@@ -301,7 +302,7 @@ def convert_notebook(path: Path) -> dict:
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
-        source = "".join(cell["source"])
+        source = cell_source(cell)
         try:
             new, counts = convert_source(source, data_file, stored)
         except ValueError as exc:

@@ -16,46 +16,28 @@ package: ``load_mutants`` reads them from there.
 
 import copy
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from ...notebook_cells import cell_source, grade_id, is_solution_cell, strip_solution_markers
 
 #: The course's folder of made-up submissions that test the grading (instructor material, never released):
 #: ``mutants/`` and ``variants/`` (read here) and ``attacks/`` (read by ``attack_submissions``).
 SIMULATED_SUBMISSIONS = "simulated_submissions"
-SOLUTION_REGION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
-
-
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def _grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def strip_markers(source: str) -> str:
-    """The instructor's solution as a student would have typed it: markers removed."""
-    return SOLUTION_REGION.sub("", source)
 
 
 def solution_sources(source_nb: dict) -> dict[str, str]:
     """grade_id -> solved source of every answer cell (code or free text) of a source notebook."""
-    out = {}
-    for cell in source_nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            out[meta["grade_id"]] = strip_markers(_source(cell))
-    return out
+    return {grade_id(cell): strip_solution_markers(cell_source(cell))
+            for cell in source_nb["cells"] if is_solution_cell(cell)}
 
 
 def fill_answers(release_nb: dict, answers: dict[str, str]) -> dict:
     """A copy of a released notebook with the given answer cells replaced (by grade_id)."""
     nb = copy.deepcopy(release_nb)
     for cell in nb["cells"]:
-        gid = _grade_id(cell)
-        if gid in answers and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        gid = grade_id(cell)
+        if gid in answers and is_solution_cell(cell):
             cell["source"] = answers[gid]
     return nb
 
