@@ -9,19 +9,16 @@ from .report import SubmissionResult
 
 
 def resolve_db_url(course: Path, db_url: str | None = None) -> str:
-    """The gradebook URL: ``db_url`` if given, else the course's nbgrader configuration's
-    ``CourseDirectory.db_url`` (by default ``sqlite:///<course>/gradebook.db``)."""
+    """The gradebook URL: ``db_url`` if given, else ``CourseDirectory.db_url`` of the configuration an
+    nbgrader run in ``course`` loads (by default ``sqlite:///<course>/gradebook.db``)."""
     if db_url:
         return db_url
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
+
+    from ..settings import course_config
 
     course = Path(course).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    url = config.get("CourseDirectory", {}).get("db_url")
-    if url:
-        return url
-    return CourseDirectory(root=str(course)).db_url
+    return CourseDirectory(config=course_config(course), root=str(course)).db_url
 
 
 def assignment_notebooks(db_url: str, assignment: str) -> list[str]:
