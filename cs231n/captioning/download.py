@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from cs231n.data.download import download_file, file_digests, verify_file
+from cs231n.data.download import fetch_archive, file_digests
 from cs231n.data.errors import DownloadError
 from cs231n.data.extract import extract_archive
 from cs231n.data.paths import data_dir
@@ -81,12 +81,7 @@ def download_coco_captioning(
         return final
 
     archive = dest_dir / COCO_ARCHIVE
-    if archive.is_file() and not force:
-        if progress:
-            print(f"Using the archive already at {archive}; verifying it.", file=out, flush=True)
-        verify_file(archive, size, None, sha256, command=DOWNLOAD_COMMAND)
-    else:
-        download_file(url, archive, size, None, sha256, timeout, attempts, progress, stream, command=DOWNLOAD_COMMAND)
+    fetch_archive(url, archive, size, None, sha256, force, timeout, attempts, progress, stream, DOWNLOAD_COMMAND)
     seen = file_digests(archive)[1]
     verified = sha256 is not None
     if not verified:

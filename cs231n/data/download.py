@@ -233,6 +233,31 @@ def download_file(
     os.replace(part, dest)
     return dest
 
+def fetch_archive(
+    url: str,
+    archive: Path,
+    size: int | None,
+    md5: str | None,
+    sha256: str | None,
+    force: bool,
+    timeout: float,
+    attempts: int,
+    progress: bool,
+    stream: TextIO | None,
+    command: str = DOWNLOAD_COMMAND,
+) -> None:
+    """
+    Make sure a verified copy of the archive is at `archive`: the one already there (unless `force`),
+    checked against size and digests, or a fresh download (see `download_file` for the arguments).
+    """
+    if archive.is_file() and not force:
+        if progress:
+            print(f"Using the archive already at {archive}; verifying it.", file=stream or sys.stdout, flush=True)
+        verify_file(archive, size, md5, sha256, command)
+    else:
+        download_file(url, archive, size, md5, sha256, timeout, attempts, progress, stream, command=command)
+
+
 # ----------------------------------------------------------------------------------------------
 # CIFAR-10
 # ----------------------------------------------------------------------------------------------
@@ -276,12 +301,7 @@ def download_cifar10(
         return final
 
     archive = dest_dir / CIFAR10_ARCHIVE
-    if archive.is_file() and not force:
-        if progress:
-            print(f"Using the archive already at {archive}; verifying it.", file=out, flush=True)
-        verify_file(archive, size, md5, sha256)
-    else:
-        download_file(url, archive, size, md5, sha256, timeout, attempts, progress, stream)
+    fetch_archive(url, archive, size, md5, sha256, force, timeout, attempts, progress, stream)
     if progress:
         print(f"Unpacking into {final}", file=out, flush=True)
     extract_archive(archive, dest_dir, CIFAR10_FOLDER, CIFAR10_BATCH_FILES)
