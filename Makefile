@@ -12,10 +12,10 @@ $(STAMP): $(DEPS) setup_env.sh
 	./setup_env.sh
 
 demo: $(STAMP)
-	$(PY) -m cs231n.demo
+	$(PY) -m cs231n.grading.tools.demo
 
 check: $(STAMP)
-	$(PY) -m cs231n.demo --check
+	$(PY) -m cs231n.grading.tools.demo --check
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

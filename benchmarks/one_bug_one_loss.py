@@ -13,7 +13,7 @@ implementations written another way (``loses`` empty, ``"kind": "variant"``).
 
 ``measure`` runs one nbgrader round per notebook (its siblings are copied and graded without changes),
 with the reference student, the untouched release and one student per mutant or variant, exactly as
-``python -m cs231n.demo --check --notebook X`` does, and saves each notebook's outcome as JSON in
+``python -m cs231n.grading.tools.demo --check --notebook X`` does, and saves each notebook's outcome as JSON in
 ``--results``. ``report`` reads those files. Rates:
 
 - a mutant is *exact* when the tests it lost are exactly the ones it names, and *own only* when it lost

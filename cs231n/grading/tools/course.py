@@ -1,6 +1,6 @@
 """Run nbgrader rounds on a copy of the course: generate, submit, autograde, feedback, gradebook.
 
-Used by ``make demo`` (``python -m cs231n.demo``) and by the pipeline tests. Every step calls the real
+Used by ``make demo`` (``python -m cs231n.grading.tools.demo``) and by the pipeline tests. Every step calls the real
 nbgrader command line in the course folder, exactly as an instructor would.
 """
 

@@ -1,4 +1,4 @@
-"""The demo grading round: ``make demo`` (``python -m cs231n.demo``).
+"""The demo grading round: ``make demo`` (``python -m cs231n.grading.tools.demo``).
 
 Offline, on the embedded synthetic dataset (unless real CIFAR-10 is present): copies the course into
 a scratch folder, generates every assignment that has notebooks, simulates a small class (a student
@@ -13,12 +13,12 @@ import os
 import time
 from pathlib import Path
 
-from .grading.coordinator.procs import without_noise
-from .grading.tools import course as C
+from ..coordinator.procs import without_noise
+from . import course as C
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cs231n.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cs231n.grading.tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None,
                         help="scratch course folder (default: demo/ in the repository; wiped first)")
     parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
