@@ -131,14 +131,7 @@ def test_student_fetches_runs_fills_and_validates(kit):
         # The Assignments tab lists the assignment released to the local exchange; fetch it.
         page.goto(server.page("/lab"))
         page.locator(".jp-LabShell").wait_for()
-        ui.menu(page, "Nbgrader", "Assignment List")
-        released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
-        released.wait_for()
-        assert COURSE_ID in released.inner_text()
-        shots.take(page, "assignments-tab")
-        released.get_by_role("button", name="Fetch").click()
-        fetched = page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first
-        fetched.wait_for()
+        ui.fetch(page, shots, ASSIGNMENT, COURSE_ID)
         assert (kit["course"].student_home / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
         shots.take(page, "fetched")
 

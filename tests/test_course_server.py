@@ -275,13 +275,7 @@ def _student_round(hub: Hub, student: str, answer: str, correct: bool) -> None:
     try:
         shots.take(page, "lab")
         assert "Formgrader" not in _nbgrader_menu(page)  # the instructor's tools are not there
-        ui.menu(page, "Nbgrader", "Assignment List")
-        released = page.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)
-        released.wait_for()
-        assert COURSE_ID in released.inner_text()
-        shots.take(page, "assignments-tab")
-        released.get_by_role("button", name="Fetch").click()
-        page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for()
+        ui.fetch(page, shots, ASSIGNMENT, COURSE_ID)
 
         page.goto(_user_url(hub, student, f"/lab/tree/{ASSIGNMENT}/{NOTEBOOK}.ipynb"))
         idle = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$"))

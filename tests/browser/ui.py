@@ -38,3 +38,17 @@ def submit(page, assignment: str) -> None:
     page.locator("#fetched_assignments_list .list_item", has_text=assignment).get_by_role(
         "button", name="Submit").click()
     page.locator("#submitted_assignments_list .list_item", has_text=assignment).first.wait_for()
+
+
+def fetch(page, shots, assignment: str, course_id: str):
+    """Open the Assignments tab, check that ``assignment`` of ``course_id`` is released (screenshot
+    "assignments-tab"), fetch it and wait until it is listed as fetched; returns that list item."""
+    menu(page, "Nbgrader", "Assignment List")
+    released = page.locator("#released_assignments_list .list_item", has_text=assignment)
+    released.wait_for()
+    assert course_id in released.inner_text()
+    shots.take(page, "assignments-tab")
+    released.get_by_role("button", name="Fetch").click()
+    fetched = page.locator("#fetched_assignments_list .list_item", has_text=assignment).first
+    fetched.wait_for()
+    return fetched
