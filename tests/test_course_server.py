@@ -30,13 +30,11 @@ import signal
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from browser import ui
-from browser.lab import Shots, free_port, hidden_lines
+from browser.lab import Shots, free_port, hidden_lines, wait_until_answers
 
 from cs231n.grading.tools.simulate import read_nb, solution_sources
 from cs231n.notebook_cells import BEGIN_HIDDEN
@@ -162,18 +160,8 @@ class Hub:
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(["nice", "-n", "10", str(self.prefix / "bin" / "start-hub")], stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 300  # a hub starts in seconds; minutes on a machine at load 7 (measured)
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/hub/api", timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"JupyterHub did not answer:\n{self.log.read_text()[-3000:]}")
+        # A hub starts in seconds; in minutes on a machine at load 7 (measured).
+        wait_until_answers(f"{self.url}/hub/api", self.proc, self.log, "JupyterHub", timeout=300)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

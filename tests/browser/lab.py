@@ -106,21 +106,10 @@ class LabServer:
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         """Wait until the server answers /api/status; raise with its log if it does not."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.page("/api/status"), timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"JupyterLab did not start within {timeout:.0f} s:\n{self.log_tail()}")
+        wait_until_answers(self.page("/api/status"), self.proc, self.log, "JupyterLab", timeout)
 
     def log_tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+        return log_tail(self.log, chars)
 
     def stop(self) -> None:
         """Stop the server and every kernel it started (its own process group)."""
@@ -134,6 +123,27 @@ class LabServer:
             os.killpg(self.proc.pid, signal.SIGKILL)  # kernels left behind, if any
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def log_tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
+
+
+def wait_until_answers(url: str, proc: subprocess.Popen, log: Path, name: str, timeout: float) -> None:
+    """Wait until ``url`` answers 200; raise with the tail of ``log`` if ``proc`` (the server ``name``)
+    exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{name} did not answer within {timeout:.0f} s:\n{log_tail(log)}")
 
 
 def start_lab(folder: Path, scratch: Path, name: str) -> LabServer:
